@@ -1,0 +1,127 @@
+//! Timely's communication fabric for one execution: allocator builders handed to whichever threads
+//! step the workers, and the network threads of a cluster.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Mutex, OnceLock};
+use std::time::Duration;
+
+use timely::communication::allocator::{Allocator, AllocatorBuilder};
+use timely::CommunicationConfig;
+
+/// Where an execution's workers live.
+#[derive(Clone, Debug)]
+pub enum Topology {
+    /// `threads` workers in this process.
+    Process { threads: usize },
+    /// `threads` workers in each of the processes at `addresses`; this one is `process`.
+    Cluster { threads: usize, process: usize, addresses: Vec<String>, connect_timeout: Duration },
+}
+
+struct Fabric {
+    builders: Vec<Option<AllocatorBuilder>>,
+    /// Keeps a cluster's network threads alive until released.
+    _guard: Box<dyn Any + Send>,
+}
+
+fn registry() -> &'static Mutex<HashMap<u64, Fabric>> {
+    static REGISTRY: OnceLock<Mutex<HashMap<u64, Fabric>>> = OnceLock::new();
+    REGISTRY.get_or_init(Default::default)
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Builds the fabric; for a cluster this connects to every peer, so call it off the JS thread.
+pub fn create(topology: Topology) -> Result<u64, String> {
+    let (builders, guard) = match topology {
+        Topology::Process { threads: 0 } => return Err("a process needs at least one worker".into()),
+        Topology::Process { threads: 1 } => CommunicationConfig::Thread.try_build()?,
+        Topology::Process { threads } => CommunicationConfig::Process(threads).try_build()?,
+        Topology::Cluster { threads, process, addresses, connect_timeout } => {
+            if process >= addresses.len() {
+                return Err(format!("process id {process} is not an index of {} addresses", addresses.len()));
+            }
+            let peers = addresses.clone();
+            let config = CommunicationConfig::Cluster { threads, process, addresses, report: false, zerocopy: false };
+            // Timely retries connections forever: bound the wait here.
+            let (tx, rx) = mpsc::channel();
+            std::thread::Builder::new()
+                .name("weir-connect".into())
+                .spawn(move || {
+                    let _ = tx.send(config.try_build());
+                })
+                .map_err(|e| e.to_string())?;
+            match rx.recv_timeout(connect_timeout) {
+                Ok(built) => built?,
+                Err(_) => {
+                    return Err(format!(
+                        "could not connect to every peer of {} within {} ms",
+                        peers.join(";"),
+                        connect_timeout.as_millis()
+                    ))
+                }
+            }
+        }
+    };
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    let fabric = Fabric { builders: builders.into_iter().map(Some).collect(), _guard: guard };
+    registry().lock().unwrap_or_else(|e| e.into_inner()).insert(id, fabric);
+    Ok(id)
+}
+
+/// Claims the allocator of local worker `index` (each exactly once), built on the calling thread.
+pub fn take_allocator(fabric: u64, index: usize) -> Result<Allocator, String> {
+    let builder = {
+        let mut reg = registry().lock().unwrap_or_else(|e| e.into_inner());
+        let entry = reg.get_mut(&fabric).ok_or_else(|| format!("no communication fabric {fabric}"))?;
+        let slot = entry.builders.get_mut(index).ok_or_else(|| format!("no local worker {index}"))?;
+        slot.take().ok_or_else(|| format!("local worker {index} was already claimed"))?
+    };
+    Ok(match builder {
+        AllocatorBuilder::Thread(_) => Allocator::Thread(timely::communication::allocator::Thread::default()),
+        AllocatorBuilder::Process(p) => Allocator::Process(p.build()),
+        AllocatorBuilder::Tcp(t) => Allocator::Tcp(t.build()),
+    })
+}
+
+/// Claims every local allocator for workers that will all be stepped by the calling thread.
+///
+/// Building a multi-worker allocator waits for its local peers to be built too, so building them one
+/// after another on one thread would deadlock. Each is built on a short-lived thread of its own and
+/// then moved here.
+pub fn take_all_allocators(fabric: u64) -> Result<Vec<Allocator>, String> {
+    let count = local_workers(fabric).ok_or_else(|| format!("no communication fabric {fabric}"))?;
+    if count == 1 {
+        return Ok(vec![take_allocator(fabric, 0)?]);
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..count)
+            .map(|i| scope.spawn(move || take_allocator(fabric, i).map(MovedAllocator)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().map_err(|_| "building an allocator panicked".to_string())?.map(|m| m.0))
+            .collect()
+    })
+}
+
+/// An allocator moved, whole, off the thread that built it.
+///
+/// SAFETY: an `Allocator` is `!Send` because it holds `Rc`s; every one of them is owned by the
+/// allocator itself (the building thread ends without keeping a clone), so moving the whole value
+/// to another thread before first use cannot race. Its buzzer names the finished building thread;
+/// unparking that thread is a no-op, and the worker that steps it never parks.
+struct MovedAllocator(Allocator);
+unsafe impl Send for MovedAllocator {}
+
+/// Number of local workers of a fabric.
+pub fn local_workers(fabric: u64) -> Option<usize> {
+    registry().lock().unwrap_or_else(|e| e.into_inner()).get(&fabric).map(|f| f.builders.len())
+}
+
+/// Drops the fabric (and a cluster's network threads) once every local worker is done.
+pub fn release(fabric: u64) {
+    let removed = registry().lock().unwrap_or_else(|e| e.into_inner()).remove(&fabric);
+    drop(removed);
+}
