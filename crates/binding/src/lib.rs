@@ -1,1 +1,5 @@
+//! napi-rs binding of weir's engine: conversion, host calls into JS, error mapping. Nothing else.
 
+mod fabric;
+mod host;
+mod worker;

@@ -3,7 +3,8 @@
 
 use std::any::Any;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::sync::{mpsc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -21,6 +22,10 @@ pub enum Topology {
 
 struct Fabric {
     builders: Vec<Option<AllocatorBuilder>>,
+    /// Sources on every local worker stop polling (drain signal, `AbortExecution`).
+    draining: Arc<AtomicBool>,
+    /// Every local worker stops at once (a failure elsewhere, an interrupt).
+    aborted: Arc<AtomicBool>,
     /// Keeps a cluster's network threads alive until released.
     _guard: Box<dyn Any + Send>,
 }
@@ -65,7 +70,12 @@ pub fn create(topology: Topology) -> Result<u64, String> {
         }
     };
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-    let fabric = Fabric { builders: builders.into_iter().map(Some).collect(), _guard: guard };
+    let fabric = Fabric {
+        builders: builders.into_iter().map(Some).collect(),
+        draining: Arc::default(),
+        aborted: Arc::default(),
+        _guard: guard,
+    };
     registry().lock().unwrap_or_else(|e| e.into_inner()).insert(id, fabric);
     Ok(id)
 }
@@ -117,7 +127,32 @@ unsafe impl Send for MovedAllocator {}
 
 /// Number of local workers of a fabric.
 pub fn local_workers(fabric: u64) -> Option<usize> {
-    registry().lock().unwrap_or_else(|e| e.into_inner()).get(&fabric).map(|f| f.builders.len())
+    with_fabric(fabric, |f| f.builders.len())
+}
+
+fn with_fabric<R>(fabric: u64, f: impl FnOnce(&Fabric) -> R) -> Option<R> {
+    registry().lock().unwrap_or_else(|e| e.into_inner()).get(&fabric).map(f)
+}
+
+/// The drain flag shared by the fabric's local workers.
+pub fn draining_flag(fabric: u64) -> Option<Arc<AtomicBool>> {
+    with_fabric(fabric, |f| Arc::clone(&f.draining))
+}
+
+pub fn set_draining(fabric: u64) {
+    with_fabric(fabric, |f| f.draining.store(true, Ordering::Relaxed));
+}
+
+pub fn is_draining(fabric: u64) -> bool {
+    with_fabric(fabric, |f| f.draining.load(Ordering::Relaxed)).unwrap_or(false)
+}
+
+pub fn set_aborted(fabric: u64) {
+    with_fabric(fabric, |f| f.aborted.store(true, Ordering::Relaxed));
+}
+
+pub fn is_aborted(fabric: u64) -> bool {
+    with_fabric(fabric, |f| f.aborted.load(Ordering::Relaxed)).unwrap_or(false)
 }
 
 /// Drops the fabric (and a cluster's network threads) once every local worker is done.

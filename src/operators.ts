@@ -1,0 +1,235 @@
+// The operators of API.md §3 (`op`). Stateless ones are batch transforms the runtime fuses;
+// stateful ones are composed from `statefulBatch` (see stateful.ts, join.ts).
+import util from "node:util";
+import { addPrimitive, Dataflow, expectStream, scopeFor, Stream, type BatchFn, type KeyedStream } from "./dataflow.js";
+import { invalidArgument, invalidReturn, WeirError } from "./errors.js";
+import { Source } from "./inputs.js";
+import { Sink } from "./outputs.js";
+import { mapAll, andThen } from "./runtime/awaitable.js";
+import { checkKeyed, guard, typeOf } from "./runtime/guard.js";
+import type { Awaitable, Nullish } from "./types.js";
+
+export interface BranchOut<T, F> { readonly trues: Stream<T>; readonly falses: Stream<F> }
+
+/** util.inspect for one-line output of any item. */
+export const fmt = (x: unknown): string => util.inspect(x, { depth: null, breakLength: Infinity });
+
+function transform<Y>(
+  stepId: string, opType: string, up: unknown, fn: BatchFn, ports: string[] = ["down"],
+): Stream<Y>[] {
+  const s = expectStream(up, stepId, opType);
+  const scope = scopeFor([s], stepId, opType);
+  return addPrimitive(scope, stepId, opType, { kind: "transform", outputs: ports.length, fn }, [s], ports,
+    [{ portName: "up", streams: [s] }]) as Stream<Y>[];
+}
+
+function perItem<X>(stepId: string, opType: string, up: Stream<X>, each: (x: X, emit: (item: unknown) => void) => Awaitable<void>): Stream<any> {
+  return transform(stepId, opType, up, (items, _ctx, emit) => {
+    const out = (item: unknown) => emit(0, item);
+    return mapAll(items as X[], (x) => each(x, out));
+  })[0]!;
+}
+
+function ordered<X, R>(
+  stepId: string, opType: string, up: Stream<X>, f: (x: X) => Awaitable<R>, then: (x: X, r: R, emit: (item: unknown) => void) => void,
+): Stream<any> {
+  return transform(stepId, opType, up, (items, _ctx, emit) => {
+    const xs = items as X[];
+    const out = (item: unknown) => emit(0, item);
+    return andThen(mapAll(xs, f), (rs) => {
+      for (let i = 0; i < xs.length; i++) then(xs[i]!, rs[i]!, out);
+    });
+  })[0]!;
+}
+
+function iterableOrThrow(stepId: string, callback: string, r: unknown): Iterable<unknown> {
+  if (r === null || r === undefined || typeof (r as Iterable<unknown>)[Symbol.iterator] !== "function") {
+    throw invalidReturn(stepId, callback, `must return an iterable, got ${typeOf(r)}`);
+  }
+  return r as Iterable<unknown>;
+}
+
+function booleanOrThrow(stepId: string, callback: string, r: unknown): boolean {
+  if (typeof r !== "boolean") throw invalidReturn(stepId, callback, `must return a boolean, got ${typeOf(r)}`);
+  return r;
+}
+
+function fullId(up: Stream<unknown> | Dataflow, stepId: string): string {
+  return `${up instanceof Dataflow ? up.flowId : up._scope.id}.${stepId}`;
+}
+
+export function input<X>(stepId: string, flow: Dataflow, source: Source<X>): Stream<X> {
+  if (!(flow instanceof Dataflow)) throw invalidArgument(`step '${stepId}' (input): 'flow' must be a Dataflow, got ${typeOf(flow)}`);
+  if (!(source instanceof Source)) {
+    throw invalidArgument(`step '${fullId(flow, stepId)}' (input): 'source' must extend FixedPartitionedSource or DynamicSource, got ${typeOf(source)}`);
+  }
+  const scope = scopeFor([flow], stepId, "input");
+  return addPrimitive(scope, stepId, "input", { kind: "input", source }, [], ["down"], [])[0] as Stream<X>;
+}
+
+export function output<X>(stepId: string, up: Stream<X>, sink: Sink<X>): void {
+  const s = expectStream(up, stepId, "output");
+  if (!(sink instanceof Sink)) {
+    throw invalidArgument(`step '${fullId(s, stepId)}' (output): 'sink' must extend FixedPartitionedSink or DynamicSink, got ${typeOf(sink)}`);
+  }
+  const scope = scopeFor([s], stepId, "output");
+  addPrimitive(scope, stepId, "output", { kind: "output", sink: sink as Sink<unknown> }, [s], [], [{ portName: "up", streams: [s] }]);
+}
+
+export function inspect<X>(stepId: string, up: Stream<X>, inspector?: (stepId: string, item: X) => Awaitable<void>): Stream<X> {
+  const id = fullId(expectStream(up, stepId, "inspect"), stepId);
+  const f = guard(id, "inspector", inspector ?? ((sid: string, item: X) => void process.stdout.write(`${sid}: ${fmt(item)}\n`)));
+  return ordered(stepId, "inspect", up, (x) => f(id, x), (x, _r, emit) => emit(x));
+}
+
+export function inspectDebug<X>(
+  stepId: string, up: Stream<X>, inspector?: (stepId: string, item: X, epoch: number, workerIndex: number) => Awaitable<void>,
+): Stream<X> {
+  const id = fullId(expectStream(up, stepId, "inspectDebug"), stepId);
+  const f = guard(id, "inspector", inspector ??
+    ((sid: string, item: X, epoch: number, w: number) => void process.stdout.write(`${sid} W${w} @${epoch}: ${fmt(item)}\n`)));
+  return transform<X>(stepId, "inspectDebug", up, (items, ctx, emit) =>
+    andThen(mapAll(items as X[], (x) => f(id, x, ctx.epoch, ctx.workerIndex)), () => {
+      for (const x of items) emit(0, x);
+    }))[0]!;
+}
+
+export function map<X, Y>(stepId: string, up: Stream<X>, mapper: (item: X) => Awaitable<Y>): Stream<Y> {
+  const f = guard(fullId(expectStream(up, stepId, "map"), stepId), "mapper", mapper);
+  return transform<Y>(stepId, "map", up, (items, _ctx, emit) =>
+    andThen(mapAll(items as X[], f), (ys) => {
+      for (let i = 0; i < ys.length; i++) emit(0, ys[i]);
+    }))[0]!;
+}
+
+export function mapValue<V, W>(stepId: string, up: KeyedStream<V>, mapper: (value: V) => Awaitable<W>): KeyedStream<W> {
+  const id = fullId(expectStream(up, stepId, "mapValue"), stepId);
+  const f = guard(id, "mapper", mapper);
+  return ordered(stepId, "mapValue", up, (kv) => f(checkKeyed(id, kv)[1] as V), (kv, w, emit) => emit([kv[0], w]));
+}
+
+export function filter<X>(stepId: string, up: Stream<X>, predicate: (item: X) => Awaitable<boolean>): Stream<X> {
+  const id = fullId(expectStream(up, stepId, "filter"), stepId);
+  const f = guard(id, "predicate", predicate);
+  return ordered(stepId, "filter", up, f, (x, keep, emit) => {
+    if (booleanOrThrow(id, "predicate", keep)) emit(x);
+  });
+}
+
+export function filterValue<V>(stepId: string, up: KeyedStream<V>, predicate: (value: V) => Awaitable<boolean>): KeyedStream<V> {
+  const id = fullId(expectStream(up, stepId, "filterValue"), stepId);
+  const f = guard(id, "predicate", predicate);
+  return ordered(stepId, "filterValue", up, (kv) => f(checkKeyed(id, kv)[1] as V), (kv, keep, emit) => {
+    if (booleanOrThrow(id, "predicate", keep)) emit(kv);
+  });
+}
+
+export function filterMap<X, Y>(stepId: string, up: Stream<X>, mapper: (item: X) => Awaitable<Y | Nullish>): Stream<Y> {
+  const f = guard(fullId(expectStream(up, stepId, "filterMap"), stepId), "mapper", mapper);
+  return ordered(stepId, "filterMap", up, f, (_x, y, emit) => {
+    if (y !== null && y !== undefined) emit(y);
+  });
+}
+
+export function filterMapValue<V, W>(stepId: string, up: KeyedStream<V>, mapper: (value: V) => Awaitable<W | Nullish>): KeyedStream<W> {
+  const id = fullId(expectStream(up, stepId, "filterMapValue"), stepId);
+  const f = guard(id, "mapper", mapper);
+  return ordered(stepId, "filterMapValue", up, (kv) => f(checkKeyed(id, kv)[1] as V), (kv, w, emit) => {
+    if (w !== null && w !== undefined) emit([kv[0], w]);
+  });
+}
+
+export function flatMap<X, Y>(stepId: string, up: Stream<X>, mapper: (item: X) => Awaitable<Iterable<Y>>): Stream<Y> {
+  const id = fullId(expectStream(up, stepId, "flatMap"), stepId);
+  const f = guard(id, "mapper", mapper);
+  return ordered(stepId, "flatMap", up, f, (_x, ys, emit) => {
+    for (const y of iterableOrThrow(id, "mapper", ys)) emit(y);
+  });
+}
+
+export function flatMapValue<V, W>(stepId: string, up: KeyedStream<V>, mapper: (value: V) => Awaitable<Iterable<W>>): KeyedStream<W> {
+  const id = fullId(expectStream(up, stepId, "flatMapValue"), stepId);
+  const f = guard(id, "mapper", mapper);
+  return ordered(stepId, "flatMapValue", up, (kv) => f(checkKeyed(id, kv)[1] as V), (kv, ws, emit) => {
+    for (const w of iterableOrThrow(id, "mapper", ws)) emit([kv[0], w]);
+  });
+}
+
+export function flatMapBatch<X, Y>(stepId: string, up: Stream<X>, mapper: (items: X[]) => Awaitable<Iterable<Y>>): Stream<Y> {
+  const id = fullId(expectStream(up, stepId, "flatMapBatch"), stepId);
+  const f = guard(id, "mapper", mapper);
+  return transform<Y>(stepId, "flatMapBatch", up, (items, _ctx, emit) =>
+    andThen(f(items as X[]), (ys) => {
+      for (const y of iterableOrThrow(id, "mapper", ys)) emit(0, y);
+    }))[0]!;
+}
+
+export function flatten<X>(stepId: string, up: Stream<Iterable<X>>): Stream<X> {
+  const id = fullId(expectStream(up, stepId, "flatten"), stepId);
+  return perItem(stepId, "flatten", up, (xs, emit) => {
+    for (const x of iterableOrThrow(id, "flatten", xs)) emit(x);
+  });
+}
+
+export function keyOn<X>(stepId: string, up: Stream<X>, key: (item: X) => Awaitable<string>): KeyedStream<X> {
+  const id = fullId(expectStream(up, stepId, "keyOn"), stepId);
+  const f = guard(id, "key", key);
+  return ordered(stepId, "keyOn", up, f, (x, k, emit) => {
+    if (typeof k !== "string") {
+      const cause = new TypeError(`'key' in step '${id}' must return a string, got ${typeOf(k)}`);
+      throw new WeirError("INVALID_KEY", cause.message, { cause, stepId: id });
+    }
+    emit([k, x]);
+  });
+}
+
+export function keyRm<X>(stepId: string, up: KeyedStream<X>): Stream<X> {
+  const id = fullId(expectStream(up, stepId, "keyRm"), stepId);
+  return perItem(stepId, "keyRm", up, (kv, emit) => emit(checkKeyed(id, kv)[1]));
+}
+
+export function branch<X, T extends X>(stepId: string, up: Stream<X>, predicate: (item: X) => item is T): BranchOut<T, Exclude<X, T>>;
+export function branch<X>(stepId: string, up: Stream<X>, predicate: (item: X) => Awaitable<boolean>): BranchOut<X, X>;
+export function branch<X>(stepId: string, up: Stream<X>, predicate: (item: X) => Awaitable<boolean>): BranchOut<X, X> {
+  const id = fullId(expectStream(up, stepId, "branch"), stepId);
+  const f = guard(id, "predicate", predicate);
+  const [trues, falses] = transform<X>(stepId, "branch", up, (items, _ctx, emit) => {
+    const xs = items as X[];
+    return andThen(mapAll(xs, f), (rs) => {
+      for (let i = 0; i < xs.length; i++) emit(booleanOrThrow(id, "predicate", rs[i]) ? 0 : 1, xs[i]);
+    });
+  }, ["trues", "falses"]);
+  return { trues: trues!, falses: falses! };
+}
+
+export function merge<X>(stepId: string, ...ups: Stream<X>[]): Stream<X> {
+  if (ups.length === 0) throw invalidArgument(`step '${stepId}' (merge) needs at least one stream`);
+  const streams = ups.map((u, i) => expectStream(u, stepId, "merge", `ups[${i}]`));
+  const scope = scopeFor(streams, stepId, "merge");
+  return addPrimitive(scope, stepId, "merge", { kind: "merge" }, streams, ["down"], [{ portName: "ups", streams }])[0] as Stream<X>;
+}
+
+export function redistribute<X>(stepId: string, up: Stream<X>): Stream<X> {
+  const s = expectStream(up, stepId, "redistribute");
+  const scope = scopeFor([s], stepId, "redistribute");
+  return addPrimitive(scope, stepId, "redistribute", { kind: "redistribute" }, [s], ["down"], [{ portName: "up", streams: [s] }])[0] as Stream<X>;
+}
+
+export function raises(stepId: string, up: Stream<unknown>): void {
+  const id = fullId(expectStream(up, stepId, "raises"), stepId);
+  transform(stepId, "raises", up, (items) => {
+    if (items.length > 0) {
+      const cause = new Error(`step '${id}' received an item: ${fmt(items[0])}`);
+      throw new WeirError("RAISED_ITEM", cause.message, { cause, stepId: id });
+    }
+  }, []);
+}
+
+export {
+  statefulBatch, stateful, statefulMap, statefulFlatMap, collect, foldFinal, reduceFinal, countFinal, maxFinal, minFinal,
+} from "./stateful.js";
+export { join } from "./join.js";
+/** This module as a namespace, for `import { op } from "weir/operators"`-style use inside weir. */
+export * as op from "./operators.js";
+export { enrichCached } from "./ttlcache.js";
+

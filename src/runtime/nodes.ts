@@ -1,0 +1,403 @@
+// The node runtimes: what each kind of engine node does with a dispatch call.
+import type { Step, BatchContext } from "../dataflow.js";
+import { WeirError, callbackError } from "../errors.js";
+import { AbortExecution, DynamicSource, FixedPartitionedSource, type StatelessSourcePartition } from "../inputs.js";
+import { DynamicSink, FixedPartitionedSink, type StatelessSinkPartition } from "../outputs.js";
+import { collectResult, type StatefulBatchLogic } from "../stateful.js";
+import { isPromiseLike, type Awaitable } from "../types.js";
+import { andThen, forEachInOrder } from "./awaitable.js";
+import { checkKeyed, typeOf } from "./guard.js";
+import type { PlannedNode } from "./plan.js";
+import type { Reply, WorkerRuntime } from "./worker-runtime.js";
+
+export interface NodeRuntime {
+  readonly stepId: string;
+  eof: boolean;
+  prepare(): Promise<void>;
+  poll?(epoch: number, reply: Reply): Awaitable<void>;
+  onBatch(port: number, epoch: number, items: unknown[], reply: Reply): Awaitable<void>;
+  onWake(epoch: number, reply: Reply): Awaitable<void>;
+  onEpochClosed(epoch: number, reply: Reply): Awaitable<void>;
+  onEof(epoch: number, reply: Reply): Awaitable<void>;
+  wakeAtMs(): number | undefined;
+  /** Fixed-partitioned sinks: the worker that owns the partition of `key`. */
+  ownerOf?(key: string): number;
+  close(): Promise<void>;
+}
+
+export function createNode(p: PlannedNode, rt: WorkerRuntime): NodeRuntime {
+  const step = p.steps[0]!;
+  switch (step.def.kind) {
+    case "input": return new SourceNode(p, rt);
+    case "output": return new SinkNode(p, rt);
+    case "stateful": return new StatefulNode(p, rt);
+    default: return new TransformNode(p, rt);
+  }
+}
+
+abstract class BaseNode implements NodeRuntime {
+  eof = false;
+  readonly stepId: string;
+  constructor(readonly planned: PlannedNode, readonly rt: WorkerRuntime) {
+    this.stepId = planned.steps[planned.steps.length - 1]!.stepId;
+  }
+  async prepare(): Promise<void> {}
+  onBatch(_port: number, _epoch: number, _items: unknown[], _reply: Reply): Awaitable<void> {}
+  onWake(_epoch: number, _reply: Reply): Awaitable<void> {}
+  onEpochClosed(_epoch: number, _reply: Reply): Awaitable<void> {}
+  onEof(_epoch: number, _reply: Reply): Awaitable<void> {}
+  wakeAtMs(): number | undefined { return undefined; }
+  async close(): Promise<void> {}
+}
+
+/** Calls a source/sink method, mapping errors to SOURCE_ERROR/SINK_ERROR (AbortExecution passes through). */
+function ioCall<R>(stepId: string, method: string, code: "SOURCE_ERROR" | "SINK_ERROR", f: () => Awaitable<R>): Awaitable<R> {
+  const wrap = (e: unknown): never => {
+    if (e instanceof AbortExecution || e instanceof WeirError) throw e;
+    throw callbackError(stepId, method, e, code);
+  };
+  try {
+    const r = f();
+    return isPromiseLike(r) ? Promise.resolve(r).catch(wrap) : r;
+  } catch (e) {
+    return wrap(e);
+  }
+}
+
+/** Deterministic primary per partition: sorted names, spread round-robin over workers. */
+function ownerIndex(sortedIndex: number, workerCount: number): number {
+  return sortedIndex % workerCount;
+}
+
+function sortedUnique(parts: unknown, stepId: string): string[] {
+  if (!Array.isArray(parts) || parts.some((x) => typeof x !== "string")) {
+    const cause = new TypeError(`'listParts' in step '${stepId}' must return an array of strings`);
+    throw new WeirError("INVALID_RETURN", cause.message, { cause, stepId });
+  }
+  return [...new Set(parts as string[])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+interface LivePart {
+  name: string;
+  part: StatelessSourcePartition<unknown>;
+  awakeAt: number;
+  idleBackoffMs: number;
+  done: boolean;
+}
+
+const MAX_IDLE_BACKOFF_MS = 64;
+
+class SourceNode extends BaseNode {
+  parts: LivePart[] = [];
+
+  override async prepare(): Promise<void> {
+    const step = this.planned.steps[0]!;
+    if (step.def.kind !== "input") return;
+    const source = step.def.source;
+    const { workerIndex, workerCount } = this.rt.info;
+    if (source instanceof FixedPartitionedSource) {
+      const names = sortedUnique(await ioCall(this.stepId, "listParts", "SOURCE_ERROR", () => source.listParts()), this.stepId);
+      if (names.length === 0) {
+        throw new WeirError("NO_PARTITIONS", `source of step '${this.stepId}' has no partitions on any worker`, { stepId: this.stepId });
+      }
+      for (let i = 0; i < names.length; i++) {
+        if (ownerIndex(i, workerCount) !== workerIndex) continue;
+        const name = names[i]!;
+        const part = await ioCall(this.stepId, "buildPart", "SOURCE_ERROR", () => source.buildPart(this.stepId, name, undefined));
+        this.parts.push({ name, part, awakeAt: 0, idleBackoffMs: 1, done: false });
+      }
+    } else if (source instanceof DynamicSource) {
+      const part = await ioCall(this.stepId, "build", "SOURCE_ERROR", () => source.build(this.stepId, workerIndex, workerCount));
+      this.parts.push({ name: "dynamic", part, awakeAt: 0, idleBackoffMs: 1, done: false });
+    }
+    this.eof = this.parts.length === 0;
+  }
+
+  poll(_epoch: number, reply: Reply): Awaitable<void> {
+    const now = Date.now();
+    const due = this.parts.filter((p) => !p.done && p.awakeAt <= now);
+    const out: unknown[] = [];
+    return andThen(forEachInOrder(due, (p) => this.pollPart(p, out)), () => {
+      this.rt.emit(this.planned, 0, out, reply);
+      this.eof = this.parts.every((p) => p.done);
+    });
+  }
+
+  private pollPart(p: LivePart, out: unknown[]): Awaitable<void> {
+    return andThen(ioCall(this.stepId, "nextBatch", "SOURCE_ERROR", () => p.part.nextBatch()), (batch) => {
+      if (batch === null) {
+        p.done = true;
+        return this.closePart(p);
+      }
+      if (batch === undefined || typeof (batch as Iterable<unknown>)[Symbol.iterator] !== "function") {
+        const cause = new TypeError(`'nextBatch' in step '${this.stepId}' must return an iterable or null, got ${typeOf(batch)}`);
+        throw new WeirError("INVALID_RETURN", cause.message, { cause, stepId: this.stepId });
+      }
+      const before = out.length;
+      for (const x of batch as Iterable<unknown>) out.push(x);
+      const nonEmpty = out.length > before;
+      return andThen(ioCall(this.stepId, "nextAwake", "SOURCE_ERROR", () => p.part.nextAwake()), (at) => {
+        if (at instanceof Date) {
+          p.awakeAt = at.getTime();
+          p.idleBackoffMs = 1;
+        } else if (nonEmpty) {
+          p.awakeAt = 0;
+          p.idleBackoffMs = 1;
+        } else {
+          p.awakeAt = Date.now() + p.idleBackoffMs;
+          p.idleBackoffMs = Math.min(p.idleBackoffMs * 2, MAX_IDLE_BACKOFF_MS);
+        }
+      });
+    });
+  }
+
+  private closePart(p: LivePart): Awaitable<void> {
+    return ioCall(this.stepId, "close", "SOURCE_ERROR", () => p.part.close());
+  }
+
+  override wakeAtMs(): number | undefined {
+    const live = this.parts.filter((p) => !p.done);
+    if (live.length === 0) return undefined;
+    const at = Math.min(...live.map((p) => p.awakeAt));
+    return at <= Date.now() ? undefined : at;
+  }
+
+  override async close(): Promise<void> {
+    for (const p of this.parts) {
+      if (p.done) continue;
+      p.done = true;
+      await this.closePart(p);
+    }
+  }
+}
+
+/** A fused chain of stateless steps (and merge/redistribute, which pass batches on). */
+class TransformNode extends BaseNode {
+  override onBatch(_port: number, epoch: number, items: unknown[], reply: Reply): Awaitable<void> {
+    const ctx: BatchContext = { epoch, workerIndex: this.rt.info.workerIndex, workerCount: this.rt.info.workerCount };
+    return this.runFrom(0, items, ctx, reply);
+  }
+
+  private runFrom(i: number, items: unknown[], ctx: BatchContext, reply: Reply): Awaitable<void> {
+    const steps = this.planned.steps;
+    for (; i < steps.length; i++) {
+      const step: Step = steps[i]!;
+      const def = step.def;
+      if (def.kind !== "transform") continue; // merge, redistribute: items pass unchanged
+      const last = i === steps.length - 1;
+      const outs: unknown[][] = Array.from({ length: Math.max(def.outputs, 1) }, () => []);
+      const r = def.fn(items, ctx, (port, item) => outs[port]!.push(item));
+      const next = i + 1;
+      if (isPromiseLike(r)) {
+        return Promise.resolve(r).then(() => (last ? this.emitAll(outs, reply) : this.runFrom(next, outs[0]!, ctx, reply)));
+      }
+      if (last) return this.emitAll(outs, reply);
+      items = outs[0]!;
+    }
+    this.rt.emit(this.planned, 0, items, reply);
+  }
+
+  private emitAll(outs: unknown[][], reply: Reply): void {
+    const ports = this.planned.outEdges.length;
+    for (let p = 0; p < ports; p++) this.rt.emit(this.planned, p, outs[p]!, reply);
+  }
+}
+
+type Logic = StatefulBatchLogic<unknown, unknown, unknown>;
+
+/** One logic per key (API.md §3.1): keys in ascending order, timers, EOF. */
+class StatefulNode extends BaseNode {
+  readonly logics = new Map<string, Logic>();
+  readonly timers = new Map<string, number>();
+
+  private get builder(): (resume: unknown) => unknown {
+    const def = this.planned.steps[0]!.def;
+    if (def.kind !== "stateful") throw new Error("not a stateful step");
+    return def.builder;
+  }
+
+  override onBatch(_port: number, _epoch: number, items: unknown[], reply: Reply): Awaitable<void> {
+    const byKey = new Map<string, unknown[]>();
+    for (const item of items) {
+      const [k, v] = checkKeyed(this.stepId, item);
+      const vs = byKey.get(k);
+      if (vs) vs.push(v);
+      else byKey.set(k, [v]);
+    }
+    const keys = [...byKey.keys()].sort(compareKeys);
+    const out: unknown[] = [];
+    return andThen(forEachInOrder(keys, (k) =>
+      andThen(this.logicFor(k), (logic) => this.apply(k, logic, "onBatch", () => logic.onBatch(byKey.get(k)!), out))),
+    () => andThen(this.rescheduleKeys(keys), () => this.rt.emit(this.planned, 0, out, reply)));
+  }
+
+  private logicFor(key: string): Awaitable<Logic> {
+    const existing = this.logics.get(key);
+    if (existing) return existing;
+    return andThen(this.callUser("builder", () => this.builder(undefined)), (logic) => {
+      if (logic === null || typeof logic !== "object" || typeof (logic as Logic).onBatch !== "function") {
+        const cause = new TypeError(`'builder' in step '${this.stepId}' must return a logic object with onBatch, got ${typeOf(logic)}`);
+        throw new WeirError("INVALID_RETURN", cause.message, { cause, stepId: this.stepId });
+      }
+      this.logics.set(key, logic as Logic);
+      return logic as Logic;
+    });
+  }
+
+  private callUser<R>(method: string, f: () => Awaitable<R>): Awaitable<R> {
+    const wrap = (e: unknown): never => {
+      throw callbackError(this.stepId, method, e);
+    };
+    try {
+      const r = f();
+      return isPromiseLike(r) ? Promise.resolve(r).catch(wrap) : r;
+    } catch (e) {
+      return wrap(e);
+    }
+  }
+
+  /** Runs one logic method and keeps its emits as `[key, w]`; drops the logic when it discards. */
+  private apply(key: string, _logic: Logic, method: string, f: () => Awaitable<unknown>, out: unknown[]): Awaitable<void> {
+    return andThen(this.callUser(method, f), (r) => {
+      const ws: unknown[] = [];
+      const discard = collectResult(this.stepId, method, r, ws);
+      for (const w of ws) out.push([key, w]);
+      if (discard) {
+        this.logics.delete(key);
+        this.timers.delete(key);
+      }
+    });
+  }
+
+  private rescheduleKeys(keys: string[]): Awaitable<void> {
+    return forEachInOrder(keys, (k) => {
+      const logic = this.logics.get(k);
+      if (!logic) return;
+      return andThen(this.callUser("notifyAt", () => logic.notifyAt()), (at) => {
+        if (at === null || at === undefined) this.timers.delete(k);
+        else if (at instanceof Date && !Number.isNaN(at.getTime())) this.timers.set(k, at.getTime());
+        else {
+          const cause = new TypeError(`'notifyAt' in step '${this.stepId}' must return a valid Date or nothing, got ${typeOf(at)}`);
+          throw new WeirError("INVALID_RETURN", cause.message, { cause, stepId: this.stepId });
+        }
+      });
+    });
+  }
+
+  override onWake(_epoch: number, reply: Reply): Awaitable<void> {
+    const now = Date.now();
+    const due = [...this.timers].filter(([, at]) => at <= now).map(([k]) => k).sort(compareKeys);
+    for (const k of due) this.timers.delete(k);
+    const out: unknown[] = [];
+    return andThen(forEachInOrder(due, (k) => {
+      const logic = this.logics.get(k);
+      return logic ? this.apply(k, logic, "onNotify", () => logic.onNotify(), out) : undefined;
+    }), () => andThen(this.rescheduleKeys(due), () => this.rt.emit(this.planned, 0, out, reply)));
+  }
+
+  override onEof(_epoch: number, reply: Reply): Awaitable<void> {
+    const keys = [...this.logics.keys()].sort(compareKeys);
+    const out: unknown[] = [];
+    return andThen(forEachInOrder(keys, (k) => {
+      const logic = this.logics.get(k);
+      return logic ? this.apply(k, logic, "onEof", () => logic.onEof(), out) : undefined;
+    }), () => andThen(this.rescheduleKeys(keys), () => this.rt.emit(this.planned, 0, out, reply)));
+  }
+
+  override wakeAtMs(): number | undefined {
+    if (this.timers.size === 0) return undefined;
+    let min = Infinity;
+    for (const at of this.timers.values()) if (at < min) min = at;
+    return min;
+  }
+}
+
+export function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+class SinkNode extends BaseNode {
+  /** Dynamic: this worker's partition. Fixed: partitions built here, by name. */
+  dynamicPart: StatelessSinkPartition<unknown> | undefined;
+  readonly fixedParts = new Map<string, StatelessSinkPartition<unknown>>();
+  sortedParts: string[] = [];
+  #closed = false;
+
+  private get sink() {
+    const def = this.planned.steps[0]!.def;
+    if (def.kind !== "output") throw new Error("not an output step");
+    return def.sink;
+  }
+
+  override async prepare(): Promise<void> {
+    const sink = this.sink;
+    const { workerIndex, workerCount } = this.rt.info;
+    if (sink instanceof DynamicSink) {
+      this.dynamicPart = await ioCall(this.stepId, "build", "SINK_ERROR", () => sink.build(this.stepId, workerIndex, workerCount));
+    } else if (sink instanceof FixedPartitionedSink) {
+      this.sortedParts = sortedUnique(await ioCall(this.stepId, "listParts", "SINK_ERROR", () => sink.listParts()), this.stepId);
+      if (this.sortedParts.length === 0) {
+        throw new WeirError("NO_PARTITIONS", `sink of step '${this.stepId}' has no partitions on any worker`, { stepId: this.stepId });
+      }
+    }
+  }
+
+  private partIndexOf(key: string): number {
+    const sink = this.sink as FixedPartitionedSink<unknown, unknown>;
+    const i = this.callPartFn(sink, key);
+    const n = this.sortedParts.length;
+    return ((i % n) + n) % n;
+  }
+
+  private callPartFn(sink: FixedPartitionedSink<unknown, unknown>, key: string): number {
+    let i: unknown;
+    try {
+      i = sink.partFn(key);
+    } catch (e) {
+      throw callbackError(this.stepId, "partFn", e, "SINK_ERROR");
+    }
+    if (!Number.isInteger(i)) {
+      const cause = new TypeError(`'partFn' in step '${this.stepId}' must return an integer, got ${typeOf(i)}`);
+      throw new WeirError("INVALID_RETURN", cause.message, { cause, stepId: this.stepId });
+    }
+    return i as number;
+  }
+
+  ownerOf(key: string): number {
+    return ownerIndex(this.partIndexOf(key), this.rt.info.workerCount);
+  }
+
+  override onBatch(_port: number, _epoch: number, items: unknown[], _reply: Reply): Awaitable<void> {
+    if (this.dynamicPart) {
+      const part = this.dynamicPart;
+      return ioCall(this.stepId, "writeBatch", "SINK_ERROR", () => part.writeBatch(items));
+    }
+    const byPart = new Map<string, unknown[]>();
+    for (const item of items) {
+      const [k, v] = checkKeyed(this.stepId, item);
+      const name = this.sortedParts[this.partIndexOf(k)]!;
+      const vs = byPart.get(name);
+      if (vs) vs.push(v);
+      else byPart.set(name, [v]);
+    }
+    return forEachInOrder([...byPart], ([name, values]) =>
+      andThen(this.fixedPart(name), (part) => ioCall(this.stepId, "writeBatch", "SINK_ERROR", () => part.writeBatch(values))));
+  }
+
+  private fixedPart(name: string): Awaitable<StatelessSinkPartition<unknown>> {
+    const existing = this.fixedParts.get(name);
+    if (existing) return existing;
+    const sink = this.sink as FixedPartitionedSink<unknown, unknown>;
+    return andThen(ioCall(this.stepId, "buildPart", "SINK_ERROR", () => sink.buildPart(this.stepId, name, undefined)), (part) => {
+      this.fixedParts.set(name, part);
+      return part;
+    });
+  }
+
+  override async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const parts = [...(this.dynamicPart ? [this.dynamicPart] : []), ...this.fixedParts.values()];
+    for (const p of parts) await ioCall(this.stepId, "close", "SINK_ERROR", () => p.close());
+  }
+}

@@ -1,0 +1,84 @@
+// runModule: one worker_threads Worker per local timely worker, so user code uses every core (API.md §8.1).
+import { Worker } from "node:worker_threads";
+import { WeirError } from "../errors.js";
+import { rebuildError, type ErrorCopy } from "./errors-transfer.js";
+import { moduleUrl } from "./load-flow.js";
+import { native } from "./native.js";
+import { checkOptions, createFabric, interrupted, type RunOptions, type RunResult } from "./run.js";
+import type { ThreadData } from "./thread-entry.js";
+
+export interface RunModuleOptions extends RunOptions {
+  exportName?: string;
+  args?: unknown[];
+  collect?: boolean;
+}
+
+const GRACE_MS = 5_000;
+
+type ThreadOutcome = { ok: true; result: RunResult & { collected?: unknown[][] } } | { ok: false; error: unknown };
+
+export async function runModule(module: string | URL, opts: RunModuleOptions = {}): Promise<RunResult & { collected?: unknown[][] }> {
+  const o = checkOptions(new (await import("../dataflow.js")).Dataflow("check"), opts);
+  if (opts.signal?.aborted) throw interrupted(opts.signal);
+  const url = moduleUrl(module);
+  const fabric = await createFabric(o);
+  const threads: Worker[] = [];
+  const onAbort = () => native.abortFabric(fabric);
+  const onDrain = () => native.drainFabric(fabric);
+  opts.signal?.addEventListener("abort", onAbort);
+  opts.drainSignal?.addEventListener("abort", onDrain);
+  if (opts.drainSignal?.aborted) onDrain();
+  try {
+    const outcomes = await Promise.all(Array.from({ length: o.workers }, (_, localIndex) => {
+      const data: ThreadData = {
+        fabric, localIndex, url, exportName: opts.exportName, args: opts.args ?? [], epochIntervalMs: o.epochIntervalMs, collect: opts.collect === true,
+      };
+      const t = new Worker(new URL("./thread-entry.js", import.meta.url), { workerData: data });
+      threads.push(t);
+      return new Promise<ThreadOutcome>((resolve) => {
+        let settled = false;
+        t.on("message", (m: ThreadOutcome) => {
+          settled = true;
+          if (!m.ok) {
+            native.abortFabric(fabric);
+            m = { ok: false, error: rebuildError(m.error as ErrorCopy) };
+          }
+          resolve(m);
+        });
+        t.on("error", (e) => {
+          native.abortFabric(fabric);
+          if (!settled) resolve({ ok: false, error: e });
+        });
+        t.on("exit", (code) => {
+          if (!settled) {
+            native.abortFabric(fabric);
+            resolve({ ok: false, error: new WeirError("INTERNAL", `worker thread ${localIndex} exited with code ${code} before finishing`) });
+          }
+        });
+        // A thread stuck in user code after an abort is terminated after the grace period.
+        opts.signal?.addEventListener("abort", () => setTimeout(() => void t.terminate(), GRACE_MS).unref());
+      });
+    }));
+    if (opts.signal?.aborted) throw interrupted(opts.signal);
+    const failed = outcomes.find((x): x is { ok: false; error: unknown } => !x.ok);
+    if (failed) {
+      const err = failed.error;
+      throw err instanceof WeirError ? err : new WeirError("INTERNAL", `weir internal error: ${String((err as Error)?.message ?? err)}`, { cause: err });
+    }
+    const results = outcomes.map((x) => (x as { ok: true; result: RunResult & { collected?: unknown[][] } }).result);
+    const out: RunResult & { collected?: unknown[][] } = {
+      aborted: results.some((r) => r.aborted) || opts.drainSignal?.aborted === true,
+      lastClosedEpoch: Math.max(0, ...results.map((r) => r.lastClosedEpoch)),
+    };
+    if (opts.collect) {
+      const sinks = Math.max(0, ...results.map((r) => r.collected?.length ?? 0));
+      out.collected = Array.from({ length: sinks }, (_, i) => results.flatMap((r) => r.collected?.[i] ?? []));
+    }
+    return out;
+  } finally {
+    opts.signal?.removeEventListener("abort", onAbort);
+    opts.drainSignal?.removeEventListener("abort", onDrain);
+    await Promise.all(threads.map((t) => t.terminate().catch(() => undefined)));
+    native.releaseFabric(fabric);
+  }
+}
