@@ -77,7 +77,6 @@ pub fn host_op<'scope>(
                     batch.extend(packets.drain(..).map(|p| (port as u32, p.payload)));
                 });
             }
-            let Some(caps) = epoch_caps.as_ref() else { return };
             // The least epoch any input can still deliver; None: every input is at EOF.
             let frontier: Option<Epoch> = frontiers.iter().filter_map(|f| f.frontier().iter().min().copied()).min();
 
@@ -91,11 +90,13 @@ pub fn host_op<'scope>(
                 caps.iter().map(|c| c.delayed(&epoch)).collect()
             };
 
+            // Completions hold their own capabilities: handle them even after EOF released the epoch's.
             for (token, reply) in shared.take_completions(node as usize) {
                 if let Some(at) = pending.remove(&token) {
                     emit(reply, &at, &mut wake_at_ms);
                 }
             }
+            let Some(caps) = epoch_caps.as_ref() else { return };
             // Deliver whole epochs in order, once no earlier epoch can arrive.
             while let Some(entry) = buffered.first_entry() {
                 let epoch = *entry.key();
