@@ -52,6 +52,8 @@ interface Scope {
   readonly nodes: StepNode[];
   /** Inside a built-in: primitive steps are attributed to this step id and hidden. */
   readonly builtinStepId?: string;
+  /** The scope a built-in was called in: its input streams live there. */
+  readonly parent?: Scope;
 }
 
 export class Dataflow {
@@ -128,7 +130,11 @@ function currentScopeFor(streamsOrFlow: (Stream<unknown> | Dataflow)[], stepId: 
   let scope: Scope | undefined;
   for (const x of streamsOrFlow) {
     // A Dataflow argument means the innermost open scope of that flow (custom operators re-scope it).
-    const use = x instanceof Dataflow ? (scopeStack.find((open) => open.flow === x) ?? x._root) : x._scope;
+    // Inside a built-in, streams of the scope it was called in belong to the built-in's scope.
+    const top = scopeStack[0];
+    const use = x instanceof Dataflow
+      ? (scopeStack.find((open) => open.flow === x) ?? x._root)
+      : (top?.builtinStepId !== undefined && top.parent === x._scope ? top : x._scope);
     if (scope && scope !== use) {
       throw invalidArgument(`step '${stepId}' (${opType}) mixes streams from different scopes or dataflows: '${scope.id}' and '${use.id}'`);
     }
@@ -229,7 +235,7 @@ export function builtin<R>(
   const parent = currentScopeFor(upList, String(stepId), opType);
   const { fullId } = openStep(parent, stepId, opType);
   const inner: Scope = {
-    flow: parent.flow, id: fullId, children: new Map(), nodes: [],
+    flow: parent.flow, id: fullId, children: new Map(), nodes: [], parent,
     builtinStepId: parent.builtinStepId ?? fullId,
   };
   scopeStack.unshift(inner);
@@ -239,17 +245,28 @@ export function builtin<R>(
   } finally {
     scopeStack.shift();
   }
-  if (parent.builtinStepId === undefined) {
-    const streams = upList.filter((x): x is Stream<unknown> => x instanceof Stream);
-    const node: StepNode = {
-      stepId: fullId, stepName: stepId, opType, builtin: true, substeps: [],
-      inputs: inputPorts ?? (streams.length > 0 ? [{ portName: "up", streams }] : []),
-      outputs: outputPorts(result).map(({ portName, stream }) => ({ portName, stream: stream._alias(`${fullId}.${portName}`, parent) })),
-    };
-    parent.children.set(stepId, node);
-    parent.nodes.push(node);
-  }
-  return result;
+  // The built-in's outputs are its own ports, in the scope it was called in.
+  const outputs = outputPorts(result).map(({ portName, stream }) => ({ portName, stream: stream._alias(`${fullId}.${portName}`, parent) }));
+  const aliased: R = result instanceof Stream
+    ? (outputs[0]!.stream as R)
+    : result && typeof result === "object"
+      ? ({ ...result, ...Object.fromEntries(outputs.map((o) => [o.portName, o.stream])) } as R)
+      : result;
+  const streams = upList.filter((x): x is Stream<unknown> => x instanceof Stream);
+  const node: StepNode = {
+    stepId: fullId, stepName: stepId, opType, builtin: true, substeps: [],
+    inputs: inputPorts ?? (streams.length > 0 ? [{ portName: "up", streams }] : []),
+    outputs,
+  };
+  parent.children.set(stepId, node);
+  if (parent.builtinStepId === undefined) parent.nodes.push(node);
+  return aliased;
+}
+
+/** @internal the step id errors of a step name: its full id, or the enclosing built-in's. */
+export function errorStepId(up: Stream<unknown> | Dataflow, stepId: string): string {
+  const scope = currentScopeFor([up], String(stepId), "step");
+  return scope.builtinStepId ?? `${scope.id}.${stepId}`;
 }
 
 /** @internal the scope a primitive called with these streams belongs to, after checking its id. */

@@ -1,7 +1,7 @@
 // The operators of API.md §3 (`op`). Stateless ones are batch transforms the runtime fuses;
 // stateful ones are composed from `statefulBatch` (see stateful.ts, join.ts).
 import util from "node:util";
-import { addPrimitive, Dataflow, expectStream, scopeFor, Stream, type BatchFn, type KeyedStream } from "./dataflow.js";
+import { addPrimitive, Dataflow, errorStepId, expectStream, scopeFor, Stream, type BatchFn, type KeyedStream } from "./dataflow.js";
 import { invalidArgument, invalidReturn, WeirError } from "./errors.js";
 import { Source } from "./inputs.js";
 import { Sink } from "./outputs.js";
@@ -55,7 +55,7 @@ function booleanOrThrow(stepId: string, callback: string, r: unknown): boolean {
 }
 
 function fullId(up: Stream<unknown> | Dataflow, stepId: string): string {
-  return `${up instanceof Dataflow ? up.flowId : up._scope.id}.${stepId}`;
+  return errorStepId(up, stepId);
 }
 
 export function input<X>(stepId: string, flow: Dataflow, source: Source<X>): Stream<X> {

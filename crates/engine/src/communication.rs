@@ -5,7 +5,7 @@ use std::any::Any;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::sync::{mpsc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use timely::communication::allocator::{Allocator, AllocatorBuilder};
@@ -47,26 +47,9 @@ pub fn create(topology: Topology) -> Result<u64, String> {
             if process >= addresses.len() {
                 return Err(format!("process id {process} is not an index of {} addresses", addresses.len()));
             }
-            let peers = addresses.clone();
-            let config = CommunicationConfig::Cluster { threads, process, addresses, report: false, zerocopy: false };
-            // Timely retries connections forever: bound the wait here.
-            let (tx, rx) = mpsc::channel();
-            std::thread::Builder::new()
-                .name("weir-connect".into())
-                .spawn(move || {
-                    let _ = tx.send(config.try_build());
-                })
-                .map_err(|e| e.to_string())?;
-            match rx.recv_timeout(connect_timeout) {
-                Ok(built) => built?,
-                Err(_) => {
-                    return Err(format!(
-                        "could not connect to every peer of {} within {} ms",
-                        peers.join(";"),
-                        connect_timeout.as_millis()
-                    ))
-                }
-            }
+            let (builders, guard) = crate::connect::connect(&addresses, process, threads, connect_timeout)?;
+            let builders: Vec<AllocatorBuilder> = builders.into_iter().map(AllocatorBuilder::Tcp).collect();
+            (builders, Box::new(guard) as Box<dyn Any + Send>)
         }
     };
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);

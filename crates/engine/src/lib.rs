@@ -5,6 +5,7 @@
 //! for every batch, timer, epoch close and EOF. The host does the item-level work.
 
 pub mod communication;
+pub mod connect;
 pub mod dataflow;
 pub mod hash;
 pub mod host;

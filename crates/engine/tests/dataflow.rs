@@ -104,9 +104,16 @@ struct Harness {
 
 fn harness(peers: usize, n: u64, fail_on: Option<u64>, async_map: bool, epoch_interval_ms: u64) -> Harness {
     let fabric = communication::create(Topology::Process { threads: peers }).unwrap();
+    let allocators = communication::take_all_allocators(fabric).unwrap();
+    communication::release(fabric);
+    harness_from(allocators.into_iter().map(EngineWorker::new).collect(), n, fail_on, async_map, epoch_interval_ms)
+}
+
+fn harness_from(workers: Vec<EngineWorker>, n: u64, fail_on: Option<u64>, async_map: bool, epoch_interval_ms: u64) -> Harness {
     let mut h = Harness { workers: vec![], sinks: vec![], deferred: vec![] };
-    for (i, allocator) in communication::take_all_allocators(fabric).unwrap().into_iter().enumerate() {
-        let mut w = EngineWorker::new(allocator);
+    for mut w in workers {
+        let i = w.index();
+        let peers = w.peers();
         let sink = Rc::new(RefCell::new(Vec::new()));
         let deferred = Rc::new(RefCell::new(Vec::new()));
         let host = TestHost {
@@ -124,7 +131,6 @@ fn harness(peers: usize, n: u64, fail_on: Option<u64>, async_map: bool, epoch_in
         h.sinks.push(sink);
         h.deferred.push(deferred);
     }
-    communication::release(fabric);
     h
 }
 
@@ -206,4 +212,39 @@ fn a_host_error_stops_every_worker() {
     let mut h = harness(2, 1000, Some(7), false, 10_000);
     assert_eq!(run(&mut h), Some(HostError("failed on 7".into())));
     assert!(h.workers.iter().all(|w| !w.is_running()));
+}
+
+#[test]
+fn two_processes_exchange_over_tcp() {
+    // Two "processes" of one worker each, connected over loopback, each stepped by its own thread.
+    let port = 23_000 + (std::process::id() % 2000) as u16;
+    let addresses = vec![format!("127.0.0.1:{port}"), format!("127.0.0.1:{}", port + 1)];
+    let processes: Vec<_> = (0..2)
+        .map(|p| {
+            let addresses = addresses.clone();
+            std::thread::spawn(move || {
+                let topology = Topology::Cluster { threads: 1, process: p, addresses, connect_timeout: std::time::Duration::from_secs(10) };
+                let fabric = communication::create(topology).unwrap();
+                let worker = EngineWorker::new(communication::take_allocator(fabric, 0).unwrap());
+                let mut h = harness_from(vec![worker], 77, None, false, 10_000);
+                // The harness numbers hosts by position; this process's worker is `p` of 2.
+                assert_eq!(run(&mut h), None);
+                let out = outputs(&h);
+                drop(h);
+                communication::release(fabric);
+                out
+            })
+        })
+        .collect();
+    let mut all: Vec<u64> = processes.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    all.sort();
+    assert_eq!(all, (0..77).map(|x| x * 2).collect::<Vec<_>>());
+}
+
+#[test]
+fn connecting_to_a_missing_peer_times_out() {
+    let addresses = vec!["127.0.0.1:1".to_string(), "127.0.0.1:0".to_string()];
+    let err = communication::create(Topology::Cluster { threads: 1, process: 1, addresses, connect_timeout: std::time::Duration::from_millis(300) })
+        .unwrap_err();
+    assert!(err.contains("cannot connect to 127.0.0.1:1"), "{err}");
 }
