@@ -1,13 +1,14 @@
 // The operators of API.md §3 (`op`). Stateless ones are batch transforms the runtime fuses;
 // stateful ones are composed from `statefulBatch` (see stateful.ts, join.ts).
 import util from "node:util";
-import { addPrimitive, Dataflow, errorStepId, expectStream, scopeFor, Stream, type BatchFn, type KeyedStream } from "./dataflow.js";
+import { addPrimitive, builtin, Dataflow, errorStepId, expectStream, scopeFor, Stream, type BatchFn, type KeyedStream } from "./dataflow.js";
 import { invalidArgument, invalidReturn, WeirError } from "./errors.js";
 import { Source } from "./inputs.js";
 import { Sink } from "./outputs.js";
 import { mapAll, andThen } from "./runtime/awaitable.js";
 import { checkKeyed, guard, typeOf } from "./runtime/guard.js";
 import type { Awaitable, Nullish } from "./types.js";
+import { FoldLogic, statefulBatch } from "./stateful.js";
 
 export interface BranchOut<T, F> { readonly trues: Stream<T>; readonly falses: Stream<F> }
 
@@ -226,8 +227,19 @@ export function raises(stepId: string, up: Stream<unknown>): void {
 }
 
 export {
-  statefulBatch, stateful, statefulMap, statefulFlatMap, collect, foldFinal, reduceFinal, countFinal, maxFinal, minFinal,
+  statefulBatch, stateful, statefulMap, statefulFlatMap, collect, foldFinal, reduceFinal, maxFinal, minFinal,
 } from "./stateful.js";
+
+export function countFinal<X>(stepId: string, up: Stream<X>, key: (item: X) => Awaitable<string>): KeyedStream<number> {
+  const s = expectStream(up, stepId, "countFinal");
+  return builtin("countFinal", stepId, s, (id) => {
+    const k = guard(id, "key", key);
+    const keyed = keyOn("key", s as Stream<X>, k);
+    return statefulBatch<X, number, { acc: number } | undefined>("count", keyed, (resume) =>
+      new FoldLogic<X, number>(resume, () => 0, (acc) => acc + 1));
+  });
+}
+
 export { join } from "./join.js";
 /** This module as a namespace, for `import { op } from "weir/operators"`-style use inside weir. */
 export * as op from "./operators.js";

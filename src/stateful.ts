@@ -3,8 +3,6 @@ import { addPrimitive, builtin, expectStream, scopeFor, type KeyedStream, type S
 import { invalidArgument, invalidReturn } from "./errors.js";
 import { andThen, forEachInOrder } from "./runtime/awaitable.js";
 import { guard, typeOf } from "./runtime/guard.js";
-// A cycle with operators.ts, used only at definition time (after both modules loaded).
-import { keyOn } from "./operators.js";
 import type { Awaitable, Comparable, Nullish } from "./types.js";
 
 export type LogicResult<W> = [emit: Iterable<W>, discard: boolean];
@@ -210,7 +208,7 @@ export function collect<V>(stepId: string, up: KeyedStream<V>, timeoutMs: number
 }
 
 /** Folds every value of a key and emits the accumulator once, at EOF. */
-class FoldLogic<V, S> extends StatefulBatchLogic<V, S, { acc: S } | undefined> {
+export class FoldLogic<V, S> extends StatefulBatchLogic<V, S, { acc: S } | undefined> {
   constructor(private state: { acc: S } | undefined, private readonly builder: () => Awaitable<S>,
     private readonly folder: (acc: S, v: V) => Awaitable<S>) {
     super();
@@ -267,16 +265,6 @@ export function reduceFinal<V>(stepId: string, up: KeyedStream<V>, reducer: (acc
   return keyedBuiltin("reduceFinal", stepId, up, (id) => {
     const r = guard(id, "reducer", reducer);
     return (resume?: { acc: V }) => new ReduceLogic<V>(resume, r);
-  });
-}
-
-export function countFinal<X>(stepId: string, up: Stream<X>, key: (item: X) => Awaitable<string>): KeyedStream<number> {
-  const s = expectStream(up, stepId, "countFinal");
-  return builtin("countFinal", stepId, s, (id) => {
-    const k = guard(id, "key", key);
-    const keyed = keyOn("key", s as Stream<X>, k);
-    return statefulBatch<X, number, { acc: number } | undefined>("count", keyed, (resume) =>
-      new FoldLogic<X, number>(resume, () => 0, (acc) => acc + 1));
   });
 }
 
