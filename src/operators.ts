@@ -6,7 +6,8 @@ import { invalidArgument, invalidReturn, WeirError } from "./errors.js";
 import { Source } from "./inputs.js";
 import { Sink } from "./outputs.js";
 import { mapAll, andThen } from "./runtime/awaitable.js";
-import { checkKeyed, guard, typeOf } from "./runtime/guard.js";
+import { checkKeyed, guard, guard1, typeOf } from "./runtime/guard.js";
+import { isPromiseLike } from "./types.js";
 import type { Awaitable, Nullish } from "./types.js";
 import { FoldLogic, statefulBatch } from "./stateful.js";
 
@@ -31,15 +32,32 @@ function perItem<X>(stepId: string, opType: string, up: Stream<X>, each: (x: X, 
   })[0]!;
 }
 
+/**
+ * Calls `f` per item and hands each result to `then` in input order. Stays synchronous while `f`
+ * is; from the first Promise on, the remaining calls are made at once and awaited together.
+ */
+function applyOrdered<X, R>(xs: X[], f: (x: X) => Awaitable<R>, then: (x: X, r: R) => void): Awaitable<void> {
+  const n = xs.length;
+  for (let i = 0; i < n; i++) {
+    const r = f(xs[i]!);
+    if (isPromiseLike(r)) {
+      const pending: Awaitable<R>[] = [r];
+      for (let j = i + 1; j < n; j++) pending.push(f(xs[j]!));
+      return Promise.all(pending).then((rs) => {
+        for (let k = 0; k < rs.length; k++) then(xs[i + k]!, rs[k]!);
+      });
+    }
+    then(xs[i]!, r);
+  }
+  return undefined;
+}
+
 function ordered<X, R>(
   stepId: string, opType: string, up: Stream<X>, f: (x: X) => Awaitable<R>, then: (x: X, r: R, emit: (item: unknown) => void) => void,
 ): Stream<any> {
   return transform(stepId, opType, up, (items, _ctx, emit) => {
-    const xs = items as X[];
     const out = (item: unknown) => emit(0, item);
-    return andThen(mapAll(xs, f), (rs) => {
-      for (let i = 0; i < xs.length; i++) then(xs[i]!, rs[i]!, out);
-    });
+    return applyOrdered(items as X[], f, (x, r) => then(x, r, out));
   })[0]!;
 }
 
@@ -96,22 +114,19 @@ export function inspectDebug<X>(
 }
 
 export function map<X, Y>(stepId: string, up: Stream<X>, mapper: (item: X) => Awaitable<Y>): Stream<Y> {
-  const f = guard(fullId(expectStream(up, stepId, "map"), stepId), "mapper", mapper);
-  return transform<Y>(stepId, "map", up, (items, _ctx, emit) =>
-    andThen(mapAll(items as X[], f), (ys) => {
-      for (let i = 0; i < ys.length; i++) emit(0, ys[i]);
-    }))[0]!;
+  const f = guard1(fullId(expectStream(up, stepId, "map"), stepId), "mapper", mapper);
+  return ordered(stepId, "map", up, f, (_x, y, emit) => emit(y));
 }
 
 export function mapValue<V, W>(stepId: string, up: KeyedStream<V>, mapper: (value: V) => Awaitable<W>): KeyedStream<W> {
   const id = fullId(expectStream(up, stepId, "mapValue"), stepId);
-  const f = guard(id, "mapper", mapper);
+  const f = guard1(id, "mapper", mapper);
   return ordered(stepId, "mapValue", up, (kv) => f(checkKeyed(id, kv)[1] as V), (kv, w, emit) => emit([kv[0], w]));
 }
 
 export function filter<X>(stepId: string, up: Stream<X>, predicate: (item: X) => Awaitable<boolean>): Stream<X> {
   const id = fullId(expectStream(up, stepId, "filter"), stepId);
-  const f = guard(id, "predicate", predicate);
+  const f = guard1(id, "predicate", predicate);
   return ordered(stepId, "filter", up, f, (x, keep, emit) => {
     if (booleanOrThrow(id, "predicate", keep)) emit(x);
   });
@@ -119,7 +134,7 @@ export function filter<X>(stepId: string, up: Stream<X>, predicate: (item: X) =>
 
 export function filterValue<V>(stepId: string, up: KeyedStream<V>, predicate: (value: V) => Awaitable<boolean>): KeyedStream<V> {
   const id = fullId(expectStream(up, stepId, "filterValue"), stepId);
-  const f = guard(id, "predicate", predicate);
+  const f = guard1(id, "predicate", predicate);
   return ordered(stepId, "filterValue", up, (kv) => f(checkKeyed(id, kv)[1] as V), (kv, keep, emit) => {
     if (booleanOrThrow(id, "predicate", keep)) emit(kv);
   });
@@ -134,7 +149,7 @@ export function filterMap<X, Y>(stepId: string, up: Stream<X>, mapper: (item: X)
 
 export function filterMapValue<V, W>(stepId: string, up: KeyedStream<V>, mapper: (value: V) => Awaitable<W | Nullish>): KeyedStream<W> {
   const id = fullId(expectStream(up, stepId, "filterMapValue"), stepId);
-  const f = guard(id, "mapper", mapper);
+  const f = guard1(id, "mapper", mapper);
   return ordered(stepId, "filterMapValue", up, (kv) => f(checkKeyed(id, kv)[1] as V), (kv, w, emit) => {
     if (w !== null && w !== undefined) emit([kv[0], w]);
   });
@@ -142,7 +157,7 @@ export function filterMapValue<V, W>(stepId: string, up: KeyedStream<V>, mapper:
 
 export function flatMap<X, Y>(stepId: string, up: Stream<X>, mapper: (item: X) => Awaitable<Iterable<Y>>): Stream<Y> {
   const id = fullId(expectStream(up, stepId, "flatMap"), stepId);
-  const f = guard(id, "mapper", mapper);
+  const f = guard1(id, "mapper", mapper);
   return ordered(stepId, "flatMap", up, f, (_x, ys, emit) => {
     for (const y of iterableOrThrow(id, "mapper", ys)) emit(y);
   });
@@ -150,7 +165,7 @@ export function flatMap<X, Y>(stepId: string, up: Stream<X>, mapper: (item: X) =
 
 export function flatMapValue<V, W>(stepId: string, up: KeyedStream<V>, mapper: (value: V) => Awaitable<Iterable<W>>): KeyedStream<W> {
   const id = fullId(expectStream(up, stepId, "flatMapValue"), stepId);
-  const f = guard(id, "mapper", mapper);
+  const f = guard1(id, "mapper", mapper);
   return ordered(stepId, "flatMapValue", up, (kv) => f(checkKeyed(id, kv)[1] as V), (kv, ws, emit) => {
     for (const w of iterableOrThrow(id, "mapper", ws)) emit([kv[0], w]);
   });
@@ -158,7 +173,7 @@ export function flatMapValue<V, W>(stepId: string, up: KeyedStream<V>, mapper: (
 
 export function flatMapBatch<X, Y>(stepId: string, up: Stream<X>, mapper: (items: X[]) => Awaitable<Iterable<Y>>): Stream<Y> {
   const id = fullId(expectStream(up, stepId, "flatMapBatch"), stepId);
-  const f = guard(id, "mapper", mapper);
+  const f = guard1(id, "mapper", mapper);
   return transform<Y>(stepId, "flatMapBatch", up, (items, _ctx, emit) =>
     andThen(f(items as X[]), (ys) => {
       for (const y of iterableOrThrow(id, "mapper", ys)) emit(0, y);
@@ -174,7 +189,7 @@ export function flatten<X>(stepId: string, up: Stream<Iterable<X>>): Stream<X> {
 
 export function keyOn<X>(stepId: string, up: Stream<X>, key: (item: X) => Awaitable<string>): KeyedStream<X> {
   const id = fullId(expectStream(up, stepId, "keyOn"), stepId);
-  const f = guard(id, "key", key);
+  const f = guard1(id, "key", key);
   return ordered(stepId, "keyOn", up, f, (x, k, emit) => {
     if (typeof k !== "string") {
       const cause = new TypeError(`'key' in step '${id}' must return a string, got ${typeOf(k)}`);
@@ -193,7 +208,7 @@ export function branch<X, T extends X>(stepId: string, up: Stream<X>, predicate:
 export function branch<X>(stepId: string, up: Stream<X>, predicate: (item: X) => Awaitable<boolean>): BranchOut<X, X>;
 export function branch<X>(stepId: string, up: Stream<X>, predicate: (item: X) => Awaitable<boolean>): BranchOut<X, X> {
   const id = fullId(expectStream(up, stepId, "branch"), stepId);
-  const f = guard(id, "predicate", predicate);
+  const f = guard1(id, "predicate", predicate);
   const [trues, falses] = transform<X>(stepId, "branch", up, (items, _ctx, emit) => {
     const xs = items as X[];
     return andThen(mapAll(xs, f), (rs) => {

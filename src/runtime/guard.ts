@@ -2,6 +2,25 @@
 import { callbackError, WeirError, type WeirErrorCode } from "../errors.js";
 import { isPromiseLike, type Awaitable } from "../types.js";
 
+/** `guard` for one-argument callbacks, without rest-argument allocation on the per-item path. */
+export function guard1<X, R>(stepId: string, callback: string, f: (x: X) => Awaitable<R>, code: WeirErrorCode = "CALLBACK_ERROR"): (x: X) => Awaitable<R> {
+  if (typeof f !== "function") {
+    throw new WeirError("INVALID_ARGUMENT", `step '${stepId}': '${callback}' must be a function, got ${typeof f}`, { stepId });
+  }
+  const wrap = (e: unknown): never => {
+    throw callbackError(stepId, callback, e, code);
+  };
+  return (x: X) => {
+    let r: Awaitable<R>;
+    try {
+      r = f(x);
+    } catch (e) {
+      return wrap(e);
+    }
+    return isPromiseLike(r) ? Promise.resolve(r).catch(wrap) : r;
+  };
+}
+
 export function guard<A extends unknown[], R>(
   stepId: string, callback: string, f: (...args: A) => Awaitable<R>, code: WeirErrorCode = "CALLBACK_ERROR",
 ): (...args: A) => Awaitable<R> {
