@@ -1,0 +1,377 @@
+//! The window driver: the per-key StatefulBatchLogic behind every window operator (API.md §4, steps 1–7).
+//!
+//! It is synchronous when every callback is: only Promises returned by window logics and their builder are
+//! awaited (see steps.ts). Its output is tagged for the operator's three ports, see `WindowEvent`.
+import { WeirError, invalidReturn } from "../errors.js";
+import { type Awaitable, type Nullish, isPromiseLike } from "../types.js";
+import type { Clock, ClockLogic } from "./clock.js";
+import { notADate, stepError } from "./faults.js";
+import type { WindowMetadata } from "./metadata.js";
+import { type QueueState, WindowQueue } from "./queue.js";
+import { type Steps, runSteps } from "./steps.js";
+import { MAX_MS, MIN_MS, isValidDate, show } from "./time.js";
+import type { Windower, WindowerLogic } from "./windower.js";
+
+/**
+ * The logic of one window of one key. `onMerge` merges `original` (which is then dropped) into `this`. Each
+ * method returns values to emit on `down`, tagged with the window id; any may return a Promise.
+ */
+export interface WindowLogic<V, W, S> {
+  onValue(value: V): Awaitable<Iterable<W>>;
+  onMerge(original: this): Awaitable<Iterable<W>>;
+  onClose(): Awaitable<Iterable<W>>;
+  snapshot(): Awaitable<S>;
+}
+
+/** Builds a window's logic: `undefined` for a new window, else the state its `snapshot()` returned. */
+export type WindowLogicBuilder<V, W, S> = (resumeState: S | undefined) => Awaitable<WindowLogic<V, W, S>>;
+
+/**
+ * One output of the driver, tagged with its port. The engine emits `[key, event]`; the window operator routes
+ * `["down", x]` to `down` as `[key, x]`, and likewise `late` and `meta`.
+ */
+export type WindowEvent<V, W> =
+  | [port: "down", item: [windowId: number, value: W]]
+  | [port: "late", item: [windowId: number, value: V]]
+  | [port: "meta", item: [windowId: number, meta: WindowMetadata]];
+
+export type WindowResult<V, W> = [emit: WindowEvent<V, W>[], discard: boolean];
+
+export interface WindowDriverConfig<V, W, S> {
+  /** Full id of the window operator, named in errors. */
+  readonly stepId: string;
+  readonly clock: Clock<V, any>;
+  readonly windower: Windower<any>;
+  readonly builder: WindowLogicBuilder<V, W, S>;
+  /** Play values into windows in timestamp order, once the watermark reaches them (else in arrival order). */
+  readonly ordered: boolean;
+}
+
+/** The driver's snapshot: plain data, `v8.serialize`-able when the values and states are. */
+export interface WindowDriverState<V, S> {
+  clockState: unknown;
+  windowerState: unknown;
+  logicStates: [windowId: number, state: S][];
+  queue: QueueState<V>;
+  /** The watermark so far (never the EOF one, so a continuation starts afresh). */
+  watermarkMs: number;
+}
+
+// Watermarks from items and timers stop short of the end of time, which only EOF reaches: otherwise a value
+// stamped UTC_MAX could close its own window (saturated to end at UTC_MAX) and a later one reopen it.
+const LAST_ITEM_WATERMARK_MS = MAX_MS - 1;
+
+const CLOCK_METHODS = ["beforeBatch", "onItem", "onNotify", "onEof", "toSystemUtc", "snapshot"] as const;
+const WINDOWER_METHODS = ["openFor", "lateFor", "merged", "closeFor", "notifyAt", "isEmpty", "snapshot"] as const;
+const LOGIC_METHODS = ["onValue", "onMerge", "onClose", "snapshot"] as const;
+
+/**
+ * Drives one key's windows: implements the `StatefulBatchLogic` shape (API.md §3.1) over a clock, a windower
+ * and one `WindowLogic` per open window. Build it with `WindowDriver.build(config, resumeState)`.
+ */
+export class WindowDriver<V, W, S> {
+  readonly #stepId: string;
+  readonly #builder: WindowLogicBuilder<V, W, S>;
+  readonly #clock: ClockLogic<V, unknown>;
+  readonly #windower: WindowerLogic<unknown>;
+  readonly #logics = new Map<number, WindowLogic<V, W, S>>();
+  readonly #queue: WindowQueue<V>;
+  #watermarkMs: number;
+  // Set by #timestamp: the watermark after the value just stamped.
+  #itemWatermark = new Date(MIN_MS);
+
+  /** A driver for a new key (`resume` undefined) or one restored from `snapshot()`. */
+  static build<V, W, S>(config: WindowDriverConfig<V, W, S>, resume?: WindowDriverState<V, S>): Awaitable<WindowDriver<V, W, S>> {
+    const { stepId } = config;
+    if (resume !== undefined && !isDriverState(resume)) {
+      throw new WeirError("INTERNAL", `step '${stepId}': invalid window resume state ${show(resume)}`, { stepId });
+    }
+    const clock = buildPart(stepId, "clock.build", CLOCK_METHODS, () => config.clock.build(resume?.clockState));
+    const windower = buildPart(stepId, "windower.build", WINDOWER_METHODS, () => config.windower.build(resume?.windowerState));
+    const driver = new WindowDriver<V, W, S>(config, clock as ClockLogic<V, unknown>, windower as WindowerLogic<unknown>, resume);
+    if (resume === undefined || resume.logicStates.length === 0) return driver;
+    return runSteps(driver.#restoreLogics(resume.logicStates));
+  }
+
+  private constructor(config: WindowDriverConfig<V, W, S>, clock: ClockLogic<V, unknown>, windower: WindowerLogic<unknown>,
+    resume: WindowDriverState<V, S> | undefined) {
+    this.#stepId = config.stepId;
+    this.#builder = config.builder;
+    this.#clock = clock;
+    this.#windower = windower;
+    this.#queue = new WindowQueue<V>(config.ordered, resume?.queue);
+    this.#watermarkMs = resume?.watermarkMs ?? MIN_MS;
+  }
+
+  /** Steps 1–4 for a batch of this key's values, in arrival order. */
+  onBatch(values: V[]): Awaitable<WindowResult<V, W>> {
+    return runSteps(this.#batchSteps(values));
+  }
+
+  /** Step 5, on a timer: flush with the clock's current watermark. */
+  onNotify(): Awaitable<WindowResult<V, W>> {
+    const watermark = this.#watermark("onNotify");
+    return runSteps(this.#flushSteps(this.#advance(watermark)));
+  }
+
+  /** Step 5 at EOF: flush with the clock's EOF watermark (`UTC_MAX` for built-in clocks closes everything). */
+  onEof(): Awaitable<WindowResult<V, W>> {
+    const watermark = this.#watermark("onEof");
+    // Not recorded: a continuation must not inherit the end of time.
+    return runSteps(this.#flushSteps(Math.max(this.#watermarkMs, watermark.getTime())));
+  }
+
+  /** Step 6: when to wake, in system time; `undefined`: only items or EOF advance the windows. */
+  notifyAt(): Date | undefined {
+    let at = this.#windowerCall("notifyAt") as Date | Nullish;
+    if (at === null || at === undefined) at = undefined;
+    else if (!isValidDate(at)) throw invalidReturn(this.#stepId, "windower.notifyAt", notADate(at));
+    const oldest = this.#queue.oldest();
+    if (oldest !== undefined && (at === undefined || oldest.tsMs < at.getTime())) at = oldest.ts;
+    if (at === undefined) return undefined;
+    const eventTime = at;
+    const systemTime = this.#clockCall("toSystemUtc", eventTime);
+    if (systemTime === null || systemTime === undefined) return undefined;
+    if (!isValidDate(systemTime)) throw invalidReturn(this.#stepId, "clock.toSystemUtc", notADate(systemTime));
+    return systemTime;
+  }
+
+  /** Clock state, windower state, each window logic's state and the queue. */
+  snapshot(): Awaitable<WindowDriverState<V, S>> {
+    return runSteps(this.#snapshotSteps());
+  }
+
+  *#batchSteps(values: V[]): Steps<WindowResult<V, W>> {
+    this.#clockCall("beforeBatch");
+    const events: WindowEvent<V, W>[] = [];
+    let watermarkMs = this.#watermarkMs;
+    for (const value of values) {
+      const ts = this.#timestamp(value);
+      watermarkMs = this.#advance(this.#itemWatermark);
+      if (ts.getTime() < watermarkMs) {
+        for (const id of this.#ids("windower.lateFor", this.#windowerCall("lateFor", ts))) {
+          events.push(["late", [id, value]]);
+        }
+      } else {
+        this.#queue.push(value, ts);
+      }
+    }
+    yield* this.#flush(events, watermarkMs);
+    return [events, this.#isEmpty()];
+  }
+
+  *#flushSteps(watermarkMs: number): Steps<WindowResult<V, W>> {
+    const events: WindowEvent<V, W>[] = [];
+    yield* this.#flush(events, watermarkMs);
+    return [events, this.#isEmpty()];
+  }
+
+  // Steps 2–4: play due values into their windows, then merges, then closes.
+  *#flush(events: WindowEvent<V, W>[], watermarkMs: number): Steps<void> {
+    for (const { value, ts } of this.#queue.takeDue(watermarkMs)) {
+      for (const id of this.#ids("windower.openFor", this.#windowerCall("openFor", ts))) {
+        let logic = this.#logics.get(id);
+        if (logic === undefined) {
+          logic = yield* this.#buildLogic(undefined);
+          this.#logics.set(id, logic);
+        }
+        const open = logic;
+        let out: unknown = this.#callLogic("onValue", () => open.onValue(value));
+        if (isPromiseLike(out)) out = yield this.#settle("onValue", out);
+        this.#emitDown(events, id, out, "onValue");
+      }
+    }
+
+    for (const [originalId, targetId] of this.#merges()) {
+      const original = this.#logics.get(originalId);
+      if (originalId === targetId || original === undefined) continue;
+      this.#logics.delete(originalId);
+      const target = this.#logics.get(targetId);
+      if (target === undefined) {
+        this.#logics.set(targetId, original);
+        continue;
+      }
+      let out: unknown = this.#callLogic("onMerge", () => target.onMerge(original));
+      if (isPromiseLike(out)) out = yield this.#settle("onMerge", out);
+      this.#emitDown(events, targetId, out, "onMerge");
+    }
+
+    for (const [id, meta] of this.#closes(this.#windowerCall("closeFor", new Date(watermarkMs)))) {
+      const logic = this.#logics.get(id);
+      if (logic !== undefined) {
+        this.#logics.delete(id);
+        let out: unknown = this.#callLogic("onClose", () => logic.onClose());
+        if (isPromiseLike(out)) out = yield this.#settle("onClose", out);
+        this.#emitDown(events, id, out, "onClose");
+      }
+      events.push(["meta", [id, meta]]);
+    }
+  }
+
+  *#snapshotSteps(): Steps<WindowDriverState<V, S>> {
+    const clockState = this.#clockCall("snapshot");
+    const windowerState = this.#windowerCall("snapshot");
+    const logicStates: [number, S][] = [];
+    for (const [id, logic] of this.#logics) {
+      let state: unknown = this.#callLogic("snapshot", () => logic.snapshot());
+      if (isPromiseLike(state)) state = yield this.#settle("snapshot", state);
+      logicStates.push([id, state as S]);
+    }
+    return { clockState, windowerState, logicStates, queue: this.#queue.toState(), watermarkMs: this.#watermarkMs };
+  }
+
+  *#restoreLogics(states: [number, S][]): Steps<WindowDriver<V, W, S>> {
+    for (const [id, state] of states) this.#logics.set(id, yield* this.#buildLogic(state));
+    return this;
+  }
+
+  *#buildLogic(resumeState: S | undefined): Steps<WindowLogic<V, W, S>> {
+    let built: unknown = this.#callLogic("builder", () => this.#builder(resumeState));
+    if (isPromiseLike(built)) built = yield this.#settle("builder", built);
+    const missing = LOGIC_METHODS.find((m) => typeof (built as Record<string, unknown> | Nullish)?.[m] !== "function");
+    if (missing !== undefined) {
+      throw invalidReturn(this.#stepId, "builder", `returned ${show(built)}, which has no '${missing}' method; expected a WindowLogic`);
+    }
+    return built as WindowLogic<V, W, S>;
+  }
+
+  #timestamp(value: V): Date {
+    const stamped = this.#clockCall("onItem", value);
+    if (!Array.isArray(stamped) || stamped.length !== 2 || !isValidDate(stamped[0]) || !isValidDate(stamped[1])) {
+      throw invalidReturn(this.#stepId, "clock.onItem", `returned ${show(stamped)}; expected [timestamp: Date, watermark: Date]`);
+    }
+    this.#itemWatermark = stamped[1];
+    return stamped[0];
+  }
+
+  #watermark(method: "onNotify" | "onEof"): Date {
+    const watermark = this.#clockCall(method);
+    if (!isValidDate(watermark)) throw invalidReturn(this.#stepId, `clock.${method}`, notADate(watermark));
+    return watermark;
+  }
+
+  // Watermarks never go back (a system clock stepping back, a resumed clock), so closed windows stay closed.
+  #advance(watermark: Date): number {
+    const ms = Math.min(watermark.getTime(), LAST_ITEM_WATERMARK_MS);
+    if (ms > this.#watermarkMs) this.#watermarkMs = ms;
+    return this.#watermarkMs;
+  }
+
+  // Step 7.
+  #isEmpty(): boolean {
+    if (this.#logics.size > 0 || this.#queue.size > 0) return false;
+    const empty = this.#windowerCall("isEmpty");
+    if (typeof empty !== "boolean") throw invalidReturn(this.#stepId, "windower.isEmpty", `returned ${show(empty)}; expected a boolean`);
+    return empty;
+  }
+
+  #merges(): [number, number][] {
+    const merged = this.#windowerCall("merged");
+    if (Array.isArray(merged) && merged.length === 0) return merged as [];
+    const merges = this.#iterable("windower.merged", merged);
+    return merges.map((pair) => {
+      if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== "number" || typeof pair[1] !== "number") {
+        throw invalidReturn(this.#stepId, "windower.merged", `yielded ${show(pair)}; expected [originalId: number, targetId: number]`);
+      }
+      return pair as [number, number];
+    });
+  }
+
+  #closes(result: unknown): [number, WindowMetadata][] {
+    return this.#iterable("windower.closeFor", result).map((entry) => {
+      if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== "number" || typeof entry[1] !== "object" || entry[1] === null) {
+        throw invalidReturn(this.#stepId, "windower.closeFor", `yielded ${show(entry)}; expected [windowId: number, WindowMetadata]`);
+      }
+      return entry as [number, WindowMetadata];
+    });
+  }
+
+  #ids(callback: string, result: unknown): number[] {
+    const ids = this.#iterable(callback, result);
+    for (const id of ids) {
+      if (typeof id !== "number") throw invalidReturn(this.#stepId, callback, `yielded window id ${show(id)}; expected a number`);
+    }
+    return ids as number[];
+  }
+
+  // Materialises an iterable from a clock or windower method; the built-ins return arrays.
+  #iterable(callback: string, result: unknown): unknown[] {
+    if (Array.isArray(result)) return result;
+    if (!isIterable(result)) throw invalidReturn(this.#stepId, callback, `returned ${show(result)}; expected an iterable`);
+    try {
+      return Array.from(result);
+    } catch (err) {
+      throw stepError(this.#stepId, callback, err);
+    }
+  }
+
+  #emitDown(events: WindowEvent<V, W>[], id: number, out: unknown, callback: string): void {
+    if (!isIterable(out)) {
+      throw invalidReturn(this.#stepId, callback, `returned ${show(out)}; expected an iterable of values to emit`);
+    }
+    try {
+      for (const w of out as Iterable<W>) events.push(["down", [id, w]]);
+    } catch (err) {
+      throw stepError(this.#stepId, callback, err);
+    }
+  }
+
+  // Clock and windower methods MUST be synchronous (API.md §1). Called by name, so the hot path allocates no closures.
+  #clockCall<M extends keyof ClockLogic<V, unknown>>(method: M, arg?: unknown): ReturnType<ClockLogic<V, unknown>[M]> {
+    return this.#syncCall(this.#clock, "clock.", method, arg) as ReturnType<ClockLogic<V, unknown>[M]>;
+  }
+
+  #windowerCall<M extends keyof WindowerLogic<unknown>>(method: M, arg?: Date): ReturnType<WindowerLogic<unknown>[M]> {
+    return this.#syncCall(this.#windower, "windower.", method, arg) as ReturnType<WindowerLogic<unknown>[M]>;
+  }
+
+  #syncCall(target: object, owner: string, method: string, arg: unknown): unknown {
+    let result: unknown;
+    try {
+      result = (target as Record<string, (arg: unknown) => unknown>)[method](arg);
+    } catch (err) {
+      throw stepError(this.#stepId, owner + method, err);
+    }
+    if (isPromiseLike(result)) throw invalidReturn(this.#stepId, owner + method, "returned a Promise; it must be synchronous");
+    return result;
+  }
+
+  #callLogic<R>(callback: string, fn: () => R): R {
+    try {
+      return fn();
+    } catch (err) {
+      throw stepError(this.#stepId, callback, err);
+    }
+  }
+
+  #settle(callback: string, pending: PromiseLike<unknown>): Promise<unknown> {
+    return Promise.resolve(pending).catch((err: unknown) => {
+      throw stepError(this.#stepId, callback, err);
+    });
+  }
+}
+
+function buildPart<P>(stepId: string, callback: string, methods: readonly string[], build: () => P): P {
+  let part: P;
+  try {
+    part = build();
+  } catch (err) {
+    throw stepError(stepId, callback, err);
+  }
+  const missing = methods.find((m) => typeof (part as Record<string, unknown> | Nullish)?.[m] !== "function");
+  if (missing !== undefined) {
+    const what = isPromiseLike(part) ? "returned a Promise; it must be synchronous" : `returned ${show(part)}, which has no '${missing}' method`;
+    throw invalidReturn(stepId, callback, what);
+  }
+  return part;
+}
+
+function isIterable(x: unknown): x is Iterable<unknown> {
+  return x !== null && x !== undefined && typeof (x as { [Symbol.iterator]?: unknown })[Symbol.iterator] === "function";
+}
+
+function isDriverState(x: unknown): x is WindowDriverState<unknown, unknown> {
+  const state = x as Partial<WindowDriverState<unknown, unknown>> | null;
+  return typeof state === "object" && state !== null && Array.isArray(state.logicStates) && Array.isArray(state.queue) &&
+    typeof state.watermarkMs === "number";
+}

@@ -1,0 +1,73 @@
+//! The window driver's queue of on-time values waiting to be played into their windows (API.md §4, step 2).
+import { MinHeap } from "./heap.js";
+import { show } from "./time.js";
+
+export interface QueuedValue<V> {
+  readonly value: V;
+  readonly ts: Date;
+  readonly tsMs: number;
+  /** Arrival order, to keep equal timestamps stable. */
+  readonly seq: number;
+}
+
+/** Snapshot form: `[value, timestampMs]`, in the order values leave the queue. */
+export type QueueState<V> = [value: V, tsMs: number][];
+
+/**
+ * Ordered: values leave once the watermark reaches their timestamp, in stable timestamp order (a heap, so each
+ * flush costs O(k log n), not a scan of everything waiting). Unordered: every value leaves at the next flush,
+ * in arrival order.
+ */
+export class WindowQueue<V> {
+  readonly #ordered: boolean;
+  readonly #heap = new MinHeap<QueuedValue<V>>((a, b) => before(a, b) < 0);
+  #arrivals: QueuedValue<V>[] = [];
+  #seq = 0;
+
+  constructor(ordered: boolean, state?: QueueState<V>) {
+    this.#ordered = ordered;
+    if (state !== undefined) {
+      if (!Array.isArray(state)) throw new TypeError(`window queue: invalid resume state ${show(state)}`);
+      for (const [value, tsMs] of state) this.push(value, new Date(tsMs));
+    }
+  }
+
+  get size(): number {
+    return this.#ordered ? this.#heap.size : this.#arrivals.length;
+  }
+
+  push(value: V, ts: Date): void {
+    const entry: QueuedValue<V> = { value, ts, tsMs: ts.getTime(), seq: this.#seq++ };
+    if (this.#ordered) this.#heap.push(entry);
+    else this.#arrivals.push(entry);
+  }
+
+  /** The values due at `watermarkMs`, removed from the queue in the order they are to be played. */
+  takeDue(watermarkMs: number): QueuedValue<V>[] {
+    if (!this.#ordered) {
+      const due = this.#arrivals;
+      this.#arrivals = [];
+      return due;
+    }
+    const due: QueuedValue<V>[] = [];
+    for (let top = this.#heap.peek(); top !== undefined && top.tsMs <= watermarkMs; top = this.#heap.peek()) {
+      due.push(top);
+      this.#heap.pop();
+    }
+    return due;
+  }
+
+  /** In ordered mode, the waiting value with the earliest timestamp. */
+  oldest(): QueuedValue<V> | undefined {
+    return this.#ordered ? this.#heap.peek() : undefined;
+  }
+
+  toState(): QueueState<V> {
+    const entries = this.#ordered ? this.#heap.sorted() : this.#arrivals;
+    return entries.map((e) => [e.value, e.tsMs]);
+  }
+}
+
+function before<V>(a: QueuedValue<V>, b: QueuedValue<V>): number {
+  return a.tsMs - b.tsMs || a.seq - b.seq;
+}
