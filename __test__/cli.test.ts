@@ -6,9 +6,9 @@ import { describe, expect, it } from "vitest";
 const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
 const root = fileURLToPath(new URL("..", import.meta.url));
 
-function weir(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function weir(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd: root });
+    const child = spawn(process.execPath, [cli, ...args], { cwd: root, env: { ...process.env, ...env } });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
@@ -39,6 +39,22 @@ describe("weir run", () => {
     ]);
     expect([p0.code, p1.code, single.code]).toEqual([0, 0, 0]);
     expect(sorted(p0.stdout + p1.stdout)).toBe(sorted(single.stdout));
+  });
+
+  it("when one process of a cluster fails, the other stops with CLUSTER_ERROR within seconds", async () => {
+    const base = 25_000 + (process.pid % 1000) * 2;
+    const addresses = `127.0.0.1:${base};127.0.0.1:${base + 1}`;
+    const started = Date.now();
+    const [healthy, failing] = await Promise.all([
+      weir(["run", "__test__/fixtures/flows.ts:failsInOneProcess", "-i", "0", "-a", addresses]),
+      weir(["run", "__test__/fixtures/flows.ts:failsInOneProcess", "-i", "1", "-a", addresses], { WEIR_TEST_FAIL: "1" }),
+    ]);
+    expect(failing.code).toBe(1);
+    expect(failing.stderr).toContain("CALLBACK_ERROR");
+    expect(healthy.code).toBe(1);
+    expect(healthy.stderr).toContain("CLUSTER_ERROR");
+    expect(healthy.stderr).toContain(`process 1 (127.0.0.1:${base + 1}) disconnected`);
+    expect(Date.now() - started).toBeLessThan(20_000);
   });
 
   it.each([["1"], ["2"]])("a mapper throwing on item 3 exits 1 with CALLBACK_ERROR, the step id and the cause (-w %s)", async (w) => {

@@ -59,5 +59,9 @@ export async function drive(workers: Stepped[], waker: Waker, maxIdleMs: number,
 
 function failureOf(w: Stepped): unknown {
   if (w.runtime.failure !== undefined) return w.runtime.failure;
-  return new WeirError("INTERNAL", `weir internal error on worker ${w.runtime.info.workerIndex}: ${w.worker.failure ?? "unknown failure"}`);
+  const message = w.worker.failure ?? "unknown failure";
+  if (message.startsWith("CLUSTER_ERROR: ")) {
+    return new WeirError("CLUSTER_ERROR", `worker ${w.runtime.info.workerIndex}: ${message.slice("CLUSTER_ERROR: ".length)}`, { workerIndex: w.runtime.info.workerIndex });
+  }
+  return new WeirError("INTERNAL", `weir internal error on worker ${w.runtime.info.workerIndex}: ${message}`);
 }

@@ -15,6 +15,22 @@ export interface RunModuleOptions extends RunOptions {
 
 const GRACE_MS = 5_000;
 
+interface Thread {
+  worker: Worker;
+  /** Settles when the thread has exited. */
+  exit: Promise<void>;
+}
+
+/** Waits for a thread to end on its own, terminating it after `graceMs`. */
+async function exited(t: Thread, graceMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<void>((resolve) => {
+    timer = setTimeout(() => void t.worker.terminate().then(() => resolve(), () => resolve()), graceMs);
+  });
+  await Promise.race([t.exit, grace]);
+  clearTimeout(timer);
+}
+
 type ThreadOutcome = { ok: true; result: RunResult & { collected?: unknown[][] } } | { ok: false; error: unknown };
 
 export async function runModule(module: string | URL, opts: RunModuleOptions = {}): Promise<RunResult & { collected?: unknown[][] }> {
@@ -22,7 +38,7 @@ export async function runModule(module: string | URL, opts: RunModuleOptions = {
   if (opts.signal?.aborted) throw interrupted(opts.signal);
   const url = moduleUrl(module);
   const fabric = await createFabric(o);
-  const threads: Worker[] = [];
+  const threads: Thread[] = [];
   const onAbort = () => native.abortFabric(fabric);
   const onDrain = () => native.drainFabric(fabric);
   opts.signal?.addEventListener("abort", onAbort);
@@ -34,7 +50,7 @@ export async function runModule(module: string | URL, opts: RunModuleOptions = {
         fabric, localIndex, url, exportName: opts.exportName, args: opts.args ?? [], epochIntervalMs: o.epochIntervalMs, collect: opts.collect === true,
       };
       const t = new Worker(new URL("./thread-entry.js", import.meta.url), { workerData: data });
-      threads.push(t);
+      threads.push({ worker: t, exit: new Promise((resolve) => t.once("exit", () => resolve())) });
       return new Promise<ThreadOutcome>((resolve) => {
         let settled = false;
         t.on("message", (m: ThreadOutcome) => {
@@ -78,7 +94,8 @@ export async function runModule(module: string | URL, opts: RunModuleOptions = {
   } finally {
     opts.signal?.removeEventListener("abort", onAbort);
     opts.drainSignal?.removeEventListener("abort", onDrain);
-    await Promise.all(threads.map((t) => t.terminate().catch(() => undefined)));
+    // Let threads end on their own so what they wrote to stdout is flushed; terminate stragglers.
+    await Promise.all(threads.map((t) => exited(t, GRACE_MS)));
     native.releaseFabric(fabric);
   }
 }

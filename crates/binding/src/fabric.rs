@@ -27,6 +27,7 @@ impl Task for ConnectTask {
   type JsValue = u32;
 
   fn compute(&mut self) -> Result<u64> {
+    quiet_network_panics();
     let topology = self.topology.take().ok_or_else(|| to_napi("connect ran twice".into()))?;
     communication::create(topology).map_err(to_napi)
   }
@@ -34,6 +35,22 @@ impl Task for ConnectTask {
   fn resolve(&mut self, _env: Env, id: u64) -> Result<u32> {
     Ok(id as u32)
   }
+}
+
+/// Timely's network threads panic when a peer's socket closes; weir reports that as CLUSTER_ERROR
+/// through the fabric's loss detector, so those panics are not printed. Others keep the default hook.
+fn quiet_network_panics() {
+  static ONCE: std::sync::Once = std::sync::Once::new();
+  ONCE.call_once(|| {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+      let message = info.payload().downcast_ref::<String>().map(String::as_str).or_else(|| info.payload().downcast_ref::<&str>().copied());
+      if message.is_some_and(|m| m.starts_with("timely communication error")) {
+        return;
+      }
+      default(info);
+    }));
+  });
 }
 
 /// Connects this process to every peer of a cluster (off the JS thread); resolves to the fabric id.

@@ -15,6 +15,9 @@ const STEP_IDLE: f64 = -2.0;
 const STEP_FINISHED: f64 = -3.0;
 const STEP_FAILED: f64 = -4.0;
 
+/// How long a lost peer connection may precede this worker's own completion.
+const PEER_LOSS_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
 #[napi(object)]
 pub struct InputEdgeSpec {
   pub from_node: u32,
@@ -122,6 +125,13 @@ impl NativeWorker {
     }
     if communication::is_draining(self.fabric) {
       worker.activate_all();
+    }
+    // A peer whose connection ended while this worker still runs has failed (a clean shutdown
+    // happens only after the dataflow completed everywhere, and this worker then finishes promptly).
+    if let Some(peer) = communication::lost_peer(self.fabric, PEER_LOSS_GRACE) {
+      worker.abort();
+      self.failure = Some(format!("CLUSTER_ERROR: {peer} disconnected before the execution finished"));
+      return STEP_FAILED;
     }
     let outcome = with_env(&env, || catch_unwind(AssertUnwindSafe(|| worker.step())));
     match outcome {

@@ -11,6 +11,8 @@ use std::time::Duration;
 use timely::communication::allocator::{Allocator, AllocatorBuilder};
 use timely::CommunicationConfig;
 
+use crate::connect::PeerLoss;
+
 /// Where an execution's workers live.
 #[derive(Clone, Debug)]
 pub enum Topology {
@@ -26,6 +28,8 @@ struct Fabric {
     draining: Arc<AtomicBool>,
     /// Every local worker stops at once (a failure elsewhere, an interrupt).
     aborted: Arc<AtomicBool>,
+    /// A cluster's addresses and its detector of lost peers.
+    peers: Option<(Vec<String>, Arc<PeerLoss>)>,
     /// Keeps a cluster's network threads alive until released.
     _guard: Box<dyn Any + Send>,
 }
@@ -39,6 +43,7 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// Builds the fabric; for a cluster this connects to every peer, so call it off the JS thread.
 pub fn create(topology: Topology) -> Result<u64, String> {
+    let mut peers: Option<(Vec<String>, Arc<PeerLoss>)> = None;
     let (builders, guard) = match topology {
         Topology::Process { threads: 0 } => return Err("a process needs at least one worker".into()),
         Topology::Process { threads: 1 } => CommunicationConfig::Thread.try_build()?,
@@ -47,9 +52,10 @@ pub fn create(topology: Topology) -> Result<u64, String> {
             if process >= addresses.len() {
                 return Err(format!("process id {process} is not an index of {} addresses", addresses.len()));
             }
-            let (builders, guard) = crate::connect::connect(&addresses, process, threads, connect_timeout)?;
-            let builders: Vec<AllocatorBuilder> = builders.into_iter().map(AllocatorBuilder::Tcp).collect();
-            (builders, Box::new(guard) as Box<dyn Any + Send>)
+            let connected = crate::connect::connect(&addresses, process, threads, connect_timeout)?;
+            let builders: Vec<AllocatorBuilder> = connected.builders.into_iter().map(AllocatorBuilder::Tcp).collect();
+            peers = Some((addresses, connected.loss));
+            (builders, Box::new(connected.guard) as Box<dyn Any + Send>)
         }
     };
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
@@ -57,6 +63,7 @@ pub fn create(topology: Topology) -> Result<u64, String> {
         builders: builders.into_iter().map(Some).collect(),
         draining: Arc::default(),
         aborted: Arc::default(),
+        peers,
         _guard: guard,
     };
     registry().lock().unwrap_or_else(|e| e.into_inner()).insert(id, fabric);
@@ -136,6 +143,15 @@ pub fn set_aborted(fabric: u64) {
 
 pub fn is_aborted(fabric: u64) -> bool {
     with_fabric(fabric, |f| f.aborted.load(Ordering::Relaxed)).unwrap_or(false)
+}
+
+/// The address of a peer process whose connection ended at least `after` ago.
+pub fn lost_peer(fabric: u64, after: Duration) -> Option<String> {
+    with_fabric(fabric, |f| {
+        let (addresses, loss) = f.peers.as_ref()?;
+        loss.lost_for(after).map(|p| format!("process {p} ({})", addresses[p]))
+    })
+    .flatten()
 }
 
 /// Drops the fabric (and a cluster's network threads) once every local worker is done.
