@@ -13,7 +13,10 @@ import type { Reply, WorkerRuntime } from "./worker-runtime.js";
 export interface NodeRuntime {
   readonly stepId: string;
   eof: boolean;
-  prepare(): Promise<void>;
+  /** Fixed-partitioned sources and sinks: the partitions this worker can reach. */
+  listParts?(): Promise<string[]>;
+  /** Builds what the node needs; `owners` maps every partition of the cluster to the worker that builds it. */
+  prepare(owners?: Map<string, number>): Promise<void>;
   poll?(epoch: number, reply: Reply): Awaitable<void>;
   onBatch(port: number, epoch: number, items: unknown[], reply: Reply): Awaitable<void>;
   onWake(epoch: number, reply: Reply): Awaitable<void>;
@@ -41,7 +44,7 @@ abstract class BaseNode implements NodeRuntime {
   constructor(readonly planned: PlannedNode, readonly rt: WorkerRuntime) {
     this.stepId = planned.steps[planned.steps.length - 1]!.stepId;
   }
-  async prepare(): Promise<void> {}
+  async prepare(_owners?: Map<string, number>): Promise<void> {}
   onBatch(_port: number, _epoch: number, _items: unknown[], _reply: Reply): Awaitable<void> {}
   onWake(_epoch: number, _reply: Reply): Awaitable<void> {}
   onEpochClosed(_epoch: number, _reply: Reply): Awaitable<void> {}
@@ -62,11 +65,6 @@ function ioCall<R>(stepId: string, method: string, code: "SOURCE_ERROR" | "SINK_
   } catch (e) {
     return wrap(e);
   }
-}
-
-/** Deterministic primary per partition: sorted names, spread round-robin over workers. */
-function ownerIndex(sortedIndex: number, workerCount: number): number {
-  return sortedIndex % workerCount;
 }
 
 function sortedUnique(parts: unknown, stepId: string): string[] {
@@ -90,19 +88,27 @@ const MAX_IDLE_BACKOFF_MS = 64;
 class SourceNode extends BaseNode {
   parts: LivePart[] = [];
 
-  override async prepare(): Promise<void> {
-    const step = this.planned.steps[0]!;
-    if (step.def.kind !== "input") return;
-    const source = step.def.source;
+  private get source() {
+    const def = this.planned.steps[0]!.def;
+    if (def.kind !== "input") throw new Error("not an input step");
+    return def.source;
+  }
+
+  async listParts(): Promise<string[]> {
+    const source = this.source;
+    if (!(source instanceof FixedPartitionedSource)) return [];
+    return sortedUnique(await ioCall(this.stepId, "listParts", "SOURCE_ERROR", () => source.listParts()), this.stepId);
+  }
+
+  override async prepare(owners?: Map<string, number>): Promise<void> {
+    const source = this.source;
     const { workerIndex, workerCount } = this.rt.info;
     if (source instanceof FixedPartitionedSource) {
-      const names = sortedUnique(await ioCall(this.stepId, "listParts", "SOURCE_ERROR", () => source.listParts()), this.stepId);
-      if (names.length === 0) {
-        throw new WeirError("NO_PARTITIONS", `source of step '${this.stepId}' has no partitions on any worker`, { stepId: this.stepId });
+      if (!owners || owners.size === 0) {
+        throw new WeirError("NO_PARTITIONS", `the source of step '${this.stepId}' has no partitions on any worker`, { stepId: this.stepId });
       }
-      for (let i = 0; i < names.length; i++) {
-        if (ownerIndex(i, workerCount) !== workerIndex) continue;
-        const name = names[i]!;
+      for (const [name, owner] of [...owners].sort(([a], [b]) => compareKeys(a, b))) {
+        if (owner !== workerIndex) continue;
         const part = await ioCall(this.stepId, "buildPart", "SOURCE_ERROR", () => source.buildPart(this.stepId, name, undefined));
         this.parts.push({ name, part, awakeAt: 0, idleBackoffMs: 1, done: false });
       }
@@ -321,6 +327,7 @@ class SinkNode extends BaseNode {
   dynamicPart: StatelessSinkPartition<unknown> | undefined;
   readonly fixedParts = new Map<string, StatelessSinkPartition<unknown>>();
   sortedParts: string[] = [];
+  owners = new Map<string, number>();
   #closed = false;
 
   private get sink() {
@@ -329,16 +336,23 @@ class SinkNode extends BaseNode {
     return def.sink;
   }
 
-  override async prepare(): Promise<void> {
+  async listParts(): Promise<string[]> {
+    const sink = this.sink;
+    if (!(sink instanceof FixedPartitionedSink)) return [];
+    return sortedUnique(await ioCall(this.stepId, "listParts", "SINK_ERROR", () => sink.listParts()), this.stepId);
+  }
+
+  override async prepare(owners?: Map<string, number>): Promise<void> {
     const sink = this.sink;
     const { workerIndex, workerCount } = this.rt.info;
     if (sink instanceof DynamicSink) {
       this.dynamicPart = await ioCall(this.stepId, "build", "SINK_ERROR", () => sink.build(this.stepId, workerIndex, workerCount));
     } else if (sink instanceof FixedPartitionedSink) {
-      this.sortedParts = sortedUnique(await ioCall(this.stepId, "listParts", "SINK_ERROR", () => sink.listParts()), this.stepId);
-      if (this.sortedParts.length === 0) {
-        throw new WeirError("NO_PARTITIONS", `sink of step '${this.stepId}' has no partitions on any worker`, { stepId: this.stepId });
+      if (!owners || owners.size === 0) {
+        throw new WeirError("NO_PARTITIONS", `the sink of step '${this.stepId}' has no partitions on any worker`, { stepId: this.stepId });
       }
+      this.owners = owners;
+      this.sortedParts = [...owners.keys()].sort(compareKeys);
     }
   }
 
@@ -364,7 +378,7 @@ class SinkNode extends BaseNode {
   }
 
   ownerOf(key: string): number {
-    return ownerIndex(this.partIndexOf(key), this.rt.info.workerCount);
+    return this.owners.get(this.sortedParts[this.partIndexOf(key)]!)!;
   }
 
   override onBatch(_port: number, _epoch: number, items: unknown[], _reply: Reply): Awaitable<void> {

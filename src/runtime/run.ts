@@ -5,6 +5,7 @@ import type { RecoveryConfig } from "../recovery.js";
 import { drive, Waker } from "./drive.js";
 import { native, type NativeWorker } from "./native.js";
 import { checkFlow } from "./plan.js";
+import { gatherAll } from "./partitions.js";
 import { WorkerRuntime } from "./worker-runtime.js";
 
 export interface RunOptions {
@@ -102,7 +103,9 @@ export async function run(flow: Dataflow, opts: RunOptions = {}): Promise<RunRes
       const local = new Set(workers.map((w) => w.index));
       const hooks = { wake: waker.wake, drain: () => native.drainFabric(fabric) };
       for (const w of workers) runtimes.push(new WorkerRuntime(flow, { workerIndex: w.index, workerCount: w.peers, localWorkers: local }, hooks));
-      for (const rt of runtimes) await rt.prepare();
+      const lists = await Promise.all(runtimes.map((rt) => rt.listParts()));
+      const all = (await gatherAll(workers, lists))[0] as Record<number, string[]>[];
+      for (const rt of runtimes) await rt.prepare(all);
       workers.forEach((w, i) => runtimes[i]!.attach(w, o.epochIntervalMs, 1));
       const peersElsewhere = (workers[0]?.peers ?? 1) > workers.length;
       await drive(workers.map((worker, i) => ({ worker, runtime: runtimes[i]! })), waker, peersElsewhere ? 1 : 50, () => stoppedBy !== undefined);

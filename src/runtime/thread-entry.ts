@@ -6,6 +6,7 @@ import { copyError } from "./errors-transfer.js";
 import { loadFlow } from "./load-flow.js";
 import { native } from "./native.js";
 import { checkFlow } from "./plan.js";
+import { gatherAll } from "./partitions.js";
 import { WorkerRuntime } from "./worker-runtime.js";
 
 export interface ThreadData {
@@ -26,7 +27,8 @@ async function main(d: ThreadData) {
   const runtime = new WorkerRuntime(flow, { workerIndex: worker.index, workerCount: worker.peers, localWorkers: new Set([worker.index]) },
     { wake: waker.wake, drain: () => native.drainFabric(d.fabric) });
   try {
-    await runtime.prepare();
+    const [all] = await gatherAll([worker], [await runtime.listParts()]);
+    await runtime.prepare(all as Record<number, string[]>[]);
     runtime.attach(worker, d.epochIntervalMs, 1);
     await drive([{ worker, runtime }], waker, worker.peers > 1 ? 1 : 50, () => false);
   } catch (e) {

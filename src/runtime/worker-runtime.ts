@@ -11,6 +11,7 @@ import { checkKeyed } from "./guard.js";
 import { BATCH, EOF, EPOCH_CLOSED, FLAG_EOF, FLAG_FAILED, FLAG_PENDING, POLL, WAKE, type NativeWorker, type PlanSpec } from "./native.js";
 import { planFlow, type Edge, type PlannedNode } from "./plan.js";
 import { createNode, type NodeRuntime } from "./nodes.js";
+import { assignPartitions } from "./partitions.js";
 
 /** The reply under construction for one dispatch call: `[wakeAtMs | -1, flags, token, (port, dest, payload)*]`. */
 export type Reply = (number | Buffer)[];
@@ -48,9 +49,19 @@ export class WorkerRuntime {
     this.#busy = this.nodes.map(() => undefined);
   }
 
-  /** Builds partitions and sinks (may await user code). */
-  async prepare(): Promise<void> {
-    for (const n of this.nodes) await n.prepare();
+  /** Per node with fixed partitions: the partitions this worker can reach. */
+  async listParts(): Promise<Record<number, string[]>> {
+    const lists: Record<number, string[]> = {};
+    for (const [i, n] of this.nodes.entries()) if (n.listParts) lists[i] = await n.listParts();
+    return lists;
+  }
+
+  /** Builds partitions and sinks (may await user code), given every worker's `listParts()`. */
+  async prepare(listsByWorker: Record<number, string[]>[]): Promise<void> {
+    for (const [i, n] of this.nodes.entries()) {
+      const owners = n.listParts ? assignPartitions(listsByWorker.map((l) => l[i] ?? [])) : undefined;
+      await n.prepare(owners);
+    }
   }
 
   planSpec(epochIntervalMs: number, firstEpoch: number): PlanSpec {

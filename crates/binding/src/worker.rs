@@ -105,6 +105,26 @@ impl NativeWorker {
     Ok(self.inner.as_ref().ok_or_else(closed)?.peers() as u32)
   }
 
+  /// Starts an all-gather of `bytes` with every worker (partition lists before a run).
+  #[napi(catch_unwind)]
+  pub fn start_gather(&mut self, bytes: Buffer) -> Result<()> {
+    self.inner.as_mut().ok_or_else(closed)?.start_gather(bytes.to_vec());
+    Ok(())
+  }
+
+  /// Steps the gather once: every worker's contribution in worker order, or null while incomplete.
+  #[napi(catch_unwind)]
+  pub fn step_gather(&mut self) -> Result<Option<Vec<Buffer>>> {
+    if communication::is_aborted(self.fabric) {
+      return Err(Error::new(Status::Cancelled, "the execution was aborted"));
+    }
+    if let Some(peer) = communication::lost_peer(self.fabric, PEER_LOSS_GRACE) {
+      return Err(Error::new(Status::GenericFailure, format!("CLUSTER_ERROR: {peer} disconnected before the execution started")));
+    }
+    let worker = self.inner.as_mut().ok_or_else(closed)?;
+    Ok(worker.step_gather().map(|all| all.into_iter().map(Buffer::from).collect()))
+  }
+
   /// Installs the run's dataflow; `dispatch(kind, node, port, epoch, payload)` does the item work.
   #[napi(catch_unwind)]
   pub fn build(&mut self, plan: PlanSpec, dispatch: Function<'_, FnArgs<(u32, u32, u32, f64, Option<Either<f64, Buffer>>)>, Option<Vec<Either<f64, Buffer>>>>) -> Result<()> {

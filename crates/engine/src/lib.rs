@@ -7,6 +7,7 @@
 pub mod communication;
 pub mod connect;
 pub mod dataflow;
+pub mod gather;
 pub mod hash;
 pub mod host;
 pub mod host_op;

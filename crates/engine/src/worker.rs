@@ -33,6 +33,7 @@ pub enum StepOutcome {
 pub struct EngineWorker {
     worker: Worker,
     run: Option<Run>,
+    gather: Option<crate::gather::Gather>,
 }
 
 struct Run {
@@ -43,7 +44,7 @@ struct Run {
 impl EngineWorker {
     pub fn new(allocator: Allocator) -> Self {
         let worker = Worker::new(WorkerConfig::default(), allocator, Some(std::time::Instant::now()));
-        EngineWorker { worker, run: None }
+        EngineWorker { worker, run: None, gather: None }
     }
 
     /// A single worker with no peers (tests, `runMain`).
@@ -135,8 +136,14 @@ impl EngineWorker {
         self.run.is_some()
     }
 
-    /// The timely worker, for engine-internal dataflows such as [`crate::gather`].
-    pub fn timely(&mut self) -> &mut Worker {
-        &mut self.worker
+    /// Starts an all-gather of `bytes` with every worker of the execution (see [`crate::gather`]).
+    pub fn start_gather(&mut self, bytes: Vec<u8>) {
+        self.gather = Some(crate::gather::Gather::start(&mut self.worker, bytes));
+    }
+
+    /// Steps once; every worker's contribution in worker order once all arrived.
+    pub fn step_gather(&mut self) -> Option<Vec<Vec<u8>>> {
+        self.worker.step();
+        self.gather.as_ref()?.result()
     }
 }
