@@ -6,9 +6,10 @@ import { parseArgs } from "node:util";
 import { WeirError } from "./errors.js";
 import { loadFlow, moduleUrl } from "./runtime/load-flow.js";
 import { runModule } from "./runtime/run-module.js";
+import { RecoveryConfig } from "./recovery.js";
 
 const USAGE = `usage:
-  weir run <file>[:<export>[(<json args>)]] [-w N] [-i ID -a "host:port;host:port"] [-s SECS]
+  weir run <file>[:<export>[(<json args>)]] [-w N] [-i ID -a "host:port;host:port"] [-r DIR -s SECS -b SECS]
   weir testing <file>[:<export>[(<json args>)]] -p P [-w N] [-s SECS]
   weir visualize <file>[:<export>] [-o json|mermaid|plantuml] [-r]
   weir recovery init <dir> <partCount>`;
@@ -56,9 +57,8 @@ async function cmdRun(argv: string[]): Promise<number> {
   if ((values["backup-interval"] ?? process.env.WEIR_RECOVERY_BACKUP_INTERVAL) !== undefined && (values["recovery-directory"] ?? process.env.WEIR_RECOVERY_DIRECTORY) === undefined) {
     throw new UsageError("-b requires -r");
   }
-  if ((values["recovery-directory"] ?? process.env.WEIR_RECOVERY_DIRECTORY) !== undefined) {
-    throw new UsageError("-r: recovery is not available in this version of weir yet");
-  }
+  const recoveryDir = values["recovery-directory"] ?? process.env.WEIR_RECOVERY_DIRECTORY;
+  const backupSecs = intFlag(values["backup-interval"], "WEIR_RECOVERY_BACKUP_INTERVAL", "-b", 0);
   const addresses = addressesRaw ? addressesRaw.split(";").filter((a) => a.length > 0) : [];
   const epochSecs = intFlag(values["snapshot-interval"], "WEIR_SNAPSHOT_INTERVAL", "-s", 10);
   const drain = new AbortController();
@@ -77,6 +77,7 @@ async function cmdRun(argv: string[]): Promise<number> {
     await runModule(moduleUrl(target.file), {
       workers, epochIntervalMs: epochSecs * 1000, addresses, procId: procRaw === undefined ? 0 : Number(procRaw),
       args: target.args, drainSignal: drain.signal, signal: interrupt.signal,
+      ...(recoveryDir ? { recovery: new RecoveryConfig(recoveryDir, backupSecs * 1000) } : {}),
       ...(target.exportName ? { exportName: target.exportName } : {}),
     });
   } finally {

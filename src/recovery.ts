@@ -1,7 +1,8 @@
-// Recovery configuration (API.md §9). Snapshots and resume are not implemented yet: runs that pass
-// a RecoveryConfig fail with INVALID_CONFIG rather than silently running without recovery.
+// Recovery (API.md §9): where snapshots go. The store itself is the engine's (crates/engine/src/recovery.rs).
 import { existsSync, statSync } from "node:fs";
 import { WeirError } from "./errors.js";
+import { native } from "./runtime/native.js";
+import { storeError } from "./runtime/recovery-state.js";
 
 export class RecoveryConfig {
   readonly dbDir: string;
@@ -21,5 +22,9 @@ export async function initDbDir(dbDir: string, partCount: number): Promise<void>
     throw new WeirError("RECOVERY_DIR_NOT_FOUND", `recovery directory '${dbDir}' does not exist: create it first`);
   }
   if (!Number.isInteger(partCount) || partCount < 1) throw new WeirError("INVALID_ARGUMENT", `'partCount' must be an integer ≥ 1, got ${String(partCount)}`);
-  throw new WeirError("INVALID_CONFIG", "recovery stores are not available in this version of weir yet");
+  try {
+    native.initRecoveryStore(dbDir, partCount);
+  } catch (e) {
+    throw storeError(e);
+  }
 }

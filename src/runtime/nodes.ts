@@ -1,12 +1,13 @@
 // The node runtimes: what each kind of engine node does with a dispatch call.
 import type { Step, BatchContext } from "../dataflow.js";
 import { WeirError, callbackError } from "../errors.js";
-import { AbortExecution, DynamicSource, FixedPartitionedSource, type StatelessSourcePartition } from "../inputs.js";
-import { DynamicSink, FixedPartitionedSink, type StatelessSinkPartition } from "../outputs.js";
+import { AbortExecution, DynamicSource, FixedPartitionedSource, type StatefulSourcePartition, type StatelessSourcePartition } from "../inputs.js";
+import { DynamicSink, FixedPartitionedSink, type StatefulSinkPartition, type StatelessSinkPartition } from "../outputs.js";
 import { collectResult, type StatefulBatchLogic } from "../stateful.js";
 import { isPromiseLike, type Awaitable } from "../types.js";
 import { andThen, forEachInOrder } from "./awaitable.js";
 import { checkKeyed, typeOf } from "./guard.js";
+import { keyHash } from "./keyhash.js";
 import type { PlannedNode } from "./plan.js";
 import type { Reply, WorkerRuntime } from "./worker-runtime.js";
 
@@ -23,6 +24,8 @@ export interface NodeRuntime {
   onEpochClosed(epoch: number, reply: Reply): Awaitable<void>;
   onEof(epoch: number, reply: Reply): Awaitable<void>;
   wakeAtMs(): number | undefined;
+  /** With recovery: record the state of the partitions built here (sources, between epochs). */
+  snapshotPartitions?(): Awaitable<void>;
   /** Fixed-partitioned sinks: the worker that owns the partition of `key`. */
   ownerOf?(key: string): number;
   close(): Promise<void>;
@@ -109,7 +112,8 @@ class SourceNode extends BaseNode {
       }
       for (const [name, owner] of [...owners].sort(([a], [b]) => compareKeys(a, b))) {
         if (owner !== workerIndex) continue;
-        const part = await ioCall(this.stepId, "buildPart", "SOURCE_ERROR", () => source.buildPart(this.stepId, name, undefined));
+        const resume = this.rt.recovery?.restored.get(this.stepId)?.get(name);
+        const part = await ioCall(this.stepId, "buildPart", "SOURCE_ERROR", () => source.buildPart(this.stepId, name, resume));
         this.parts.push({ name, part, awakeAt: 0, idleBackoffMs: 1, done: false });
       }
     } else if (source instanceof DynamicSource) {
@@ -133,7 +137,8 @@ class SourceNode extends BaseNode {
     return andThen(ioCall(this.stepId, "nextBatch", "SOURCE_ERROR", () => p.part.nextBatch()), (batch) => {
       if (batch === null) {
         p.done = true;
-        return this.closePart(p);
+        // The position at EOF is part of the epoch's snapshot; close() comes after it.
+        return andThen(this.snapshotPart(p), () => this.closePart(p));
       }
       if (batch === undefined || typeof (batch as Iterable<unknown>)[Symbol.iterator] !== "function") {
         const cause = new TypeError(`'nextBatch' in step '${this.stepId}' must return an iterable or null, got ${typeOf(batch)}`);
@@ -159,6 +164,17 @@ class SourceNode extends BaseNode {
 
   private closePart(p: LivePart): Awaitable<void> {
     return ioCall(this.stepId, "close", "SOURCE_ERROR", () => p.part.close());
+  }
+
+  private snapshotPart(p: LivePart): Awaitable<void> {
+    const rec = this.rt.recovery;
+    const part = p.part as Partial<StatefulSourcePartition<unknown, unknown>>;
+    if (!rec || typeof part.snapshot !== "function") return;
+    return andThen(ioCall(this.stepId, "snapshot", "SOURCE_ERROR", () => part.snapshot!()), (state) => rec.record(this.stepId, p.name, state));
+  }
+
+  snapshotPartitions(): Awaitable<void> {
+    return forEachInOrder(this.parts.filter((p) => !p.done), (p) => this.snapshotPart(p));
   }
 
   override wakeAtMs(): number | undefined {
@@ -215,6 +231,33 @@ type Logic = StatefulBatchLogic<unknown, unknown, unknown>;
 class StatefulNode extends BaseNode {
   readonly logics = new Map<string, Logic>();
   readonly timers = new Map<string, number>();
+  /** Keys touched since the last snapshot (recovery only). */
+  readonly touched = new Set<string>();
+
+  override async prepare(): Promise<void> {
+    const restored = this.rt.recovery?.restored.get(this.stepId);
+    if (!restored) return;
+    const { workerIndex, workerCount } = this.rt.info;
+    const mine = [...restored.keys()].filter((k) => keyHash(k) % workerCount === workerIndex).sort(compareKeys);
+    for (const k of mine) {
+      const logic = await this.callUser("builder", () => this.builder(restored.get(k)));
+      this.logics.set(k, checkLogic(this.stepId, logic));
+    }
+    await this.rescheduleKeys(mine);
+  }
+
+  override onEpochClosed(_epoch: number, _reply: Reply): Awaitable<void> {
+    const rec = this.rt.recovery;
+    if (!rec || this.rt.hooks.draining()) return;
+    const keys = [...this.touched].sort(compareKeys);
+    this.touched.clear();
+    // Each state is encoded at once, before any other method of its logic runs.
+    return forEachInOrder(keys, (k) => {
+      const logic = this.logics.get(k);
+      if (!logic) return rec.record(this.stepId, k, undefined, true);
+      return andThen(this.callUser("snapshot", () => logic.snapshot()), (state) => rec.record(this.stepId, k, state));
+    });
+  }
 
   private get builder(): (resume: unknown) => unknown {
     const def = this.planned.steps[0]!.def;
@@ -241,12 +284,9 @@ class StatefulNode extends BaseNode {
     const existing = this.logics.get(key);
     if (existing) return existing;
     return andThen(this.callUser("builder", () => this.builder(undefined)), (logic) => {
-      if (logic === null || typeof logic !== "object" || typeof (logic as Logic).onBatch !== "function") {
-        const cause = new TypeError(`'builder' in step '${this.stepId}' must return a logic object with onBatch, got ${typeOf(logic)}`);
-        throw new WeirError("INVALID_RETURN", cause.message, { cause, stepId: this.stepId });
-      }
-      this.logics.set(key, logic as Logic);
-      return logic as Logic;
+      const checked = checkLogic(this.stepId, logic);
+      this.logics.set(key, checked);
+      return checked;
     });
   }
 
@@ -264,6 +304,7 @@ class StatefulNode extends BaseNode {
 
   /** Runs one logic method and keeps its emits as `[key, w]`; drops the logic when it discards. */
   private apply(key: string, _logic: Logic, method: string, f: () => Awaitable<unknown>, out: unknown[]): Awaitable<void> {
+    if (this.rt.recovery) this.touched.add(key);
     return andThen(this.callUser(method, f), (r) => {
       const ws: unknown[] = [];
       const discard = collectResult(this.stepId, method, r, ws);
@@ -275,7 +316,7 @@ class StatefulNode extends BaseNode {
     });
   }
 
-  private rescheduleKeys(keys: string[]): Awaitable<void> {
+  rescheduleKeys(keys: string[]): Awaitable<void> {
     return forEachInOrder(keys, (k) => {
       const logic = this.logics.get(k);
       if (!logic) return;
@@ -302,6 +343,8 @@ class StatefulNode extends BaseNode {
   }
 
   override onEof(_epoch: number, reply: Reply): Awaitable<void> {
+    // A drained run (signal, AbortExecution) stops without EOF: windows and aggregates stay open for a resume.
+    if (this.rt.hooks.draining()) return;
     const keys = [...this.logics.keys()].sort(compareKeys);
     const out: unknown[] = [];
     return andThen(forEachInOrder(keys, (k) => {
@@ -316,6 +359,14 @@ class StatefulNode extends BaseNode {
     for (const at of this.timers.values()) if (at < min) min = at;
     return min;
   }
+}
+
+function checkLogic(stepId: string, logic: unknown): Logic {
+  if (logic === null || typeof logic !== "object" || typeof (logic as Logic).onBatch !== "function") {
+    const cause = new TypeError(`'builder' in step '${stepId}' must return a logic object with onBatch, got ${typeOf(logic)}`);
+    throw new WeirError("INVALID_RETURN", cause.message, { cause, stepId });
+  }
+  return logic as Logic;
 }
 
 export function compareKeys(a: string, b: string): number {
@@ -353,7 +404,24 @@ class SinkNode extends BaseNode {
       }
       this.owners = owners;
       this.sortedParts = [...owners.keys()].sort(compareKeys);
+      // Partitions with resume state are built at once (a file sink truncates to its snapshot).
+      const restored = this.rt.recovery?.restored.get(this.stepId);
+      for (const name of this.sortedParts) {
+        if (owners.get(name) !== workerIndex || !restored?.has(name)) continue;
+        const part = await ioCall(this.stepId, "buildPart", "SINK_ERROR", () => sink.buildPart(this.stepId, name, restored.get(name)));
+        this.fixedParts.set(name, part);
+      }
     }
+  }
+
+  override onEpochClosed(_epoch: number, _reply: Reply): Awaitable<void> {
+    const rec = this.rt.recovery;
+    if (!rec || this.rt.hooks.draining()) return;
+    return forEachInOrder([...this.fixedParts].sort(([a], [b]) => compareKeys(a, b)), ([name, part]) => {
+      const p = part as Partial<StatefulSinkPartition<unknown, unknown>>;
+      if (typeof p.snapshot !== "function") return;
+      return andThen(ioCall(this.stepId, "snapshot", "SINK_ERROR", () => p.snapshot!()), (state) => rec.record(this.stepId, name, state));
+    });
   }
 
   private partIndexOf(key: string): number {

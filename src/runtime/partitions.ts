@@ -43,3 +43,4 @@ export async function gatherAll(workers: readonly NativeWorker[], contributions:
     await immediate();
   }
 }
+

@@ -48,6 +48,7 @@ export async function runModule(module: string | URL, opts: RunModuleOptions = {
     const outcomes = await Promise.all(Array.from({ length: o.workers }, (_, localIndex) => {
       const data: ThreadData = {
         fabric, localIndex, url, exportName: opts.exportName, args: opts.args ?? [], epochIntervalMs: o.epochIntervalMs, collect: opts.collect === true,
+        recovery: opts.recovery ? { dbDir: opts.recovery.dbDir, backupIntervalMs: opts.recovery.backupIntervalMs } : undefined,
       };
       const t = new Worker(new URL("./thread-entry.js", import.meta.url), { workerData: data });
       threads.push({ worker: t, exit: new Promise((resolve) => t.once("exit", () => resolve())) });

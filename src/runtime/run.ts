@@ -1,11 +1,11 @@
 // run / runMain / clusterMain: every local worker steps on the calling JS thread (API.md §8).
 import { Dataflow } from "../dataflow.js";
 import { WeirError } from "../errors.js";
-import type { RecoveryConfig } from "../recovery.js";
+import { RecoveryConfig } from "../recovery.js";
 import { drive, Waker } from "./drive.js";
 import { native, type NativeWorker } from "./native.js";
 import { checkFlow } from "./plan.js";
-import { gatherAll } from "./partitions.js";
+import { prepareWorkers } from "./setup.js";
 import { WorkerRuntime } from "./worker-runtime.js";
 
 export interface RunOptions {
@@ -52,8 +52,8 @@ export function checkOptions(flow: unknown, opts: RunOptions): CheckedOptions {
       ? `'procId' ${String(procId)} is not an index of the ${addresses.length} addresses`
       : `'procId' must be 0 without addresses, got ${String(procId)}`);
   }
-  if (opts.recovery !== undefined) {
-    throw new WeirError("INVALID_CONFIG", "recovery is not available in this version of weir yet (see the README's roadmap)");
+  if (opts.recovery !== undefined && !(opts.recovery instanceof RecoveryConfig)) {
+    throw new WeirError("INVALID_CONFIG", "'recovery' must be a RecoveryConfig");
   }
   return { workers, epochIntervalMs, addresses, procId, connectTimeoutMs };
 }
@@ -101,12 +101,10 @@ export async function run(flow: Dataflow, opts: RunOptions = {}): Promise<RunRes
     try {
       workers = native.NativeWorker.claimAll(fabric);
       const local = new Set(workers.map((w) => w.index));
-      const hooks = { wake: waker.wake, drain: () => native.drainFabric(fabric) };
+      const hooks = { wake: waker.wake, drain: () => native.drainFabric(fabric), draining: () => native.fabricDraining(fabric) };
       for (const w of workers) runtimes.push(new WorkerRuntime(flow, { workerIndex: w.index, workerCount: w.peers, localWorkers: local }, hooks));
-      const lists = await Promise.all(runtimes.map((rt) => rt.listParts()));
-      const all = (await gatherAll(workers, lists))[0] as Record<number, string[]>[];
-      for (const rt of runtimes) await rt.prepare(all);
-      workers.forEach((w, i) => runtimes[i]!.attach(w, o.epochIntervalMs, 1));
+      await prepareWorkers(workers, runtimes, opts.recovery);
+      workers.forEach((w, i) => runtimes[i]!.attach(w, o.epochIntervalMs));
       const peersElsewhere = (workers[0]?.peers ?? 1) > workers.length;
       await drive(workers.map((worker, i) => ({ worker, runtime: runtimes[i]! })), waker, peersElsewhere ? 1 : 50, () => stoppedBy !== undefined);
       if (stoppedBy) throw interrupted(stoppedBy);

@@ -6,7 +6,8 @@ import { copyError } from "./errors-transfer.js";
 import { loadFlow } from "./load-flow.js";
 import { native } from "./native.js";
 import { checkFlow } from "./plan.js";
-import { gatherAll } from "./partitions.js";
+import { prepareWorkers } from "./setup.js";
+import { RecoveryConfig } from "../recovery.js";
 import { WorkerRuntime } from "./worker-runtime.js";
 
 export interface ThreadData {
@@ -17,6 +18,7 @@ export interface ThreadData {
   args: unknown[];
   epochIntervalMs: number;
   collect: boolean;
+  recovery: { dbDir: string; backupIntervalMs: number } | undefined;
 }
 
 async function main(d: ThreadData) {
@@ -25,11 +27,10 @@ async function main(d: ThreadData) {
   const worker = native.NativeWorker.claim(d.fabric, d.localIndex);
   const waker = new Waker();
   const runtime = new WorkerRuntime(flow, { workerIndex: worker.index, workerCount: worker.peers, localWorkers: new Set([worker.index]) },
-    { wake: waker.wake, drain: () => native.drainFabric(d.fabric) });
+    { wake: waker.wake, drain: () => native.drainFabric(d.fabric), draining: () => native.fabricDraining(d.fabric) });
   try {
-    const [all] = await gatherAll([worker], [await runtime.listParts()]);
-    await runtime.prepare(all as Record<number, string[]>[]);
-    runtime.attach(worker, d.epochIntervalMs, 1);
+    await prepareWorkers([worker], [runtime], d.recovery ? new RecoveryConfig(d.recovery.dbDir, d.recovery.backupIntervalMs) : undefined);
+    runtime.attach(worker, d.epochIntervalMs);
     await drive([{ worker, runtime }], waker, worker.peers > 1 ? 1 : 50, () => false);
   } catch (e) {
     native.abortFabric(d.fabric);

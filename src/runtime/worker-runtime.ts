@@ -12,6 +12,8 @@ import { BATCH, EOF, EPOCH_CLOSED, FLAG_EOF, FLAG_FAILED, FLAG_PENDING, POLL, WA
 import { planFlow, type Edge, type PlannedNode } from "./plan.js";
 import { createNode, type NodeRuntime } from "./nodes.js";
 import { assignPartitions } from "./partitions.js";
+import { andThen, forEachInOrder } from "./awaitable.js";
+import type { WorkerRecovery } from "./recovery-state.js";
 
 /** The reply under construction for one dispatch call: `[wakeAtMs | -1, flags, token, (port, dest, payload)*]`. */
 export type Reply = (number | Buffer)[];
@@ -28,6 +30,8 @@ export interface RunHooks {
   wake(): void;
   /** Called on AbortExecution: stop every source of the execution. */
   drain(): void;
+  /** Whether sources were told to stop (then EOF logic and the last snapshot are skipped). */
+  draining(): boolean;
 }
 
 export class WorkerRuntime {
@@ -43,10 +47,32 @@ export class WorkerRuntime {
   readonly #busy: (Promise<void> | undefined)[];
   #worker: NativeWorker | undefined;
 
+  /** Per node: every epoch before this one is closed at the node (sources: not tracked). */
+  readonly #closedBefore: number[];
+
+  /** Set before `prepare()` when the run has a recovery store. */
+  recovery: WorkerRecovery | undefined;
+
   constructor(readonly flow: Dataflow, readonly info: WorkerInfo, readonly hooks: RunHooks) {
     this.planned = planFlow(flow);
     this.nodes = this.planned.map((p) => createNode(p, this));
     this.#busy = this.nodes.map(() => undefined);
+    this.#closedBefore = this.planned.map((p) => (p.steps[0]!.def.kind === "input" ? Infinity : 0));
+  }
+
+  /** The first epoch of this execution. */
+  get firstEpoch(): number {
+    return (this.recovery?.point.resumeEpoch ?? 0) + 1;
+  }
+
+  /** After a node closed `epoch`: once every node of this worker has, snapshot sources and write the epoch. */
+  private afterEpochClosed(node: number, epoch: number): Awaitable<void> {
+    this.#closedBefore[node] = Math.max(this.#closedBefore[node]!, epoch + 1);
+    const closed = Math.min(...this.#closedBefore) - 1;
+    if (closed > this.lastClosedEpoch) this.lastClosedEpoch = closed;
+    const rec = this.recovery;
+    if (!rec || closed <= rec.lastWritten || this.hooks.draining()) return;
+    return andThen(forEachInOrder(this.nodes, (n) => n.snapshotPartitions?.()), () => rec.flush(closed));
   }
 
   /** Per node with fixed partitions: the partitions this worker can reach. */
@@ -82,9 +108,9 @@ export class WorkerRuntime {
     };
   }
 
-  attach(worker: NativeWorker, epochIntervalMs: number, firstEpoch: number): void {
+  attach(worker: NativeWorker, epochIntervalMs: number): void {
     this.#worker = worker;
-    worker.build(this.planSpec(epochIntervalMs, firstEpoch), (kind, node, port, epoch, payload) => this.dispatch(kind, node, port, epoch, payload));
+    worker.build(this.planSpec(epochIntervalMs, this.firstEpoch), (kind, node, port, epoch, payload) => this.dispatch(kind, node, port, epoch, payload));
   }
 
   fail(err: unknown): void {
@@ -117,8 +143,7 @@ export class WorkerRuntime {
         }
         case WAKE: return rt.onWake(epoch, reply);
         case EPOCH_CLOSED:
-          if (epoch > this.lastClosedEpoch) this.lastClosedEpoch = epoch;
-          return rt.onEpochClosed(epoch, reply);
+          return andThen(rt.onEpochClosed(epoch, reply), () => this.afterEpochClosed(node, epoch));
         case EOF: return rt.onEof(epoch, reply);
         default: throw new Error(`unknown dispatch kind ${kind}`);
       }

@@ -1,9 +1,11 @@
 //! The window operators (API.md §4). Each is one built-in step: a keyed `statefulBatch` running a WindowDriver
 //! per key, whose tagged output is split into the `down`, `late` and `meta` ports.
-import { Stream, builtin } from "../dataflow.js";
+import { Stream, builtin, expectStream } from "../dataflow.js";
 import type { KeyedStream } from "../dataflow.js";
 import { invalidArgument } from "../errors.js";
+import { splitSidesAndOptions } from "../join.js";
 import { op } from "../operators.js";
+import { checkKeyed } from "../runtime/guard.js";
 import type { Awaitable, Comparable } from "../types.js";
 import { Clock, EventClock } from "./clock.js";
 import {
@@ -52,7 +54,7 @@ export interface JoinWindowOptions {
  */
 export function windowOp<V, W, S>(stepId: string, up: KeyedStream<V>, clock: Clock<V, any>, windower: Windower<any>,
   builder: (resumeState: S | undefined) => Awaitable<WindowLogic<V, W, S>>, ordered = true): WindowOut<V, W> {
-  checkWindowArgs("windowOp", stepId, clock, windower);
+  checkWindowArgs("windowOp", stepId, up, clock, windower);
   checkFunction("windowOp", stepId, "builder", builder);
   checkBoolean("windowOp", stepId, "ordered", ordered);
   return builtin("windowOp", stepId, up, (scopeId) => windowSteps(scopeId, up, clock, windower, builder, ordered));
@@ -68,7 +70,7 @@ export function windowOp<V, W, S>(stepId: string, up: KeyedStream<V>, clock: Clo
  */
 export function collectWindow<V>(stepId: string, up: KeyedStream<V>, clock: Clock<V, any>, windower: Windower<any>,
   into: CollectInto = Array, ordered = true): WindowOut<V, V[] | Set<V> | Map<any, any>> {
-  checkWindowArgs("collectWindow", stepId, clock, windower);
+  checkWindowArgs("collectWindow", stepId, up, clock, windower);
   if (into !== Array && into !== Set && into !== Map) {
     throw invalidArgument(`collectWindow '${stepId}': 'into' must be Array, Set or Map, got ${show(into)}; use foldWindow for other containers`);
   }
@@ -85,7 +87,7 @@ export function collectWindow<V>(stepId: string, up: KeyedStream<V>, clock: Cloc
  */
 export function countWindow<X>(stepId: string, up: Stream<X>, clock: Clock<X, any>, windower: Windower<any>,
   key: (item: X) => Awaitable<string>): WindowOut<X, number> {
-  checkWindowArgs("countWindow", stepId, clock, windower);
+  checkWindowArgs("countWindow", stepId, up, clock, windower);
   checkFunction("countWindow", stepId, "key", key);
   return builtin("countWindow", stepId, up, (scopeId) =>
     windowSteps(scopeId, op.keyOn("key", up, key), clock, windower, countLogic<X>(), false));
@@ -101,7 +103,7 @@ export function countWindow<X>(stepId: string, up: Stream<X>, clock: Clock<X, an
 export function foldWindow<V, S>(stepId: string, up: KeyedStream<V>, clock: Clock<V, any>, windower: Windower<any>,
   builder: () => Awaitable<S>, folder: (acc: S, value: V) => Awaitable<S>, merger: (a: S, b: S) => Awaitable<S>,
   ordered = true): WindowOut<V, S> {
-  checkWindowArgs("foldWindow", stepId, clock, windower);
+  checkWindowArgs("foldWindow", stepId, up, clock, windower);
   checkFunction("foldWindow", stepId, "builder", builder);
   checkFunction("foldWindow", stepId, "folder", folder);
   checkFunction("foldWindow", stepId, "merger", merger);
@@ -119,7 +121,7 @@ export function foldWindow<V, S>(stepId: string, up: KeyedStream<V>, clock: Cloc
  */
 export function reduceWindow<V>(stepId: string, up: KeyedStream<V>, clock: Clock<V, any>, windower: Windower<any>,
   reducer: (acc: V, value: V) => Awaitable<V>): WindowOut<V, V> {
-  checkWindowArgs("reduceWindow", stepId, clock, windower);
+  checkWindowArgs("reduceWindow", stepId, up, clock, windower);
   checkFunction("reduceWindow", stepId, "reducer", reducer);
   return builtin("reduceWindow", stepId, up, (scopeId) => windowSteps(scopeId, up, clock, windower, reduceLogic(reducer), false));
 }
@@ -132,7 +134,7 @@ export function reduceWindow<V>(stepId: string, up: KeyedStream<V>, clock: Clock
  */
 export function maxWindow<V>(stepId: string, up: KeyedStream<V>, clock: Clock<V, any>, windower: Windower<any>,
   by?: (value: V) => Comparable): WindowOut<V, V> {
-  checkWindowArgs("maxWindow", stepId, clock, windower);
+  checkWindowArgs("maxWindow", stepId, up, clock, windower);
   if (by !== undefined) checkFunction("maxWindow", stepId, "by", by);
   return builtin("maxWindow", stepId, up, (scopeId) => windowSteps(scopeId, up, clock, windower, maxLogic(by), false));
 }
@@ -145,7 +147,7 @@ export function maxWindow<V>(stepId: string, up: KeyedStream<V>, clock: Clock<V,
  */
 export function minWindow<V>(stepId: string, up: KeyedStream<V>, clock: Clock<V, any>, windower: Windower<any>,
   by?: (value: V) => Comparable): WindowOut<V, V> {
-  checkWindowArgs("minWindow", stepId, clock, windower);
+  checkWindowArgs("minWindow", stepId, up, clock, windower);
   if (by !== undefined) checkFunction("minWindow", stepId, "by", by);
   return builtin("minWindow", stepId, up, (scopeId) => windowSteps(scopeId, up, clock, windower, minLogic(by), false));
 }
@@ -161,9 +163,13 @@ export function minWindow<V>(stepId: string, up: KeyedStream<V>, clock: Clock<V,
  * // out.down: [key, [windowId, [click, view]]]
  */
 export function joinWindow<T extends unknown[]>(stepId: string, clock: Clock<any, any>, windower: Windower<any>,
-  ...sidesThenOpts: [...Sides<T>] | [...Sides<T>, JoinWindowOptions]): WindowOut<unknown, JoinRow<T>> {
-  checkWindowArgs("joinWindow", stepId, clock, windower);
-  const { sides, opts } = splitJoinArgs(stepId, sidesThenOpts as unknown[]);
+  ...sides: Sides<T>): WindowOut<unknown, JoinRow<T>>;
+export function joinWindow<T extends unknown[]>(stepId: string, clock: Clock<any, any>, windower: Windower<any>,
+  ...sidesThenOpts: [...Sides<T>, JoinWindowOptions]): WindowOut<unknown, JoinRow<T>>;
+export function joinWindow(stepId: string, clock: Clock<any, any>, windower: Windower<any>,
+  ...sidesThenOpts: unknown[]): WindowOut<unknown, unknown[]> {
+  checkWindowArgs("joinWindow", stepId, undefined, clock, windower);
+  const { sides, opts } = splitSidesAndOptions<JoinWindowOptions>("joinWindow", stepId, sidesThenOpts, ["insertMode", "emitMode", "ordered"]);
   const { insertMode = "last", emitMode = "final", ordered = true } = opts;
   if (!["first", "last", "product"].includes(insertMode)) {
     throw invalidArgument(`joinWindow '${stepId}': unknown 'insertMode' ${show(insertMode)}; expected "first", "last" or "product"`);
@@ -174,11 +180,15 @@ export function joinWindow<T extends unknown[]>(stepId: string, clock: Clock<any
   checkBoolean("joinWindow", stepId, "ordered", ordered);
   const sideClock: Clock<[number, unknown], any> = clock instanceof EventClock ? perSideEventClock(clock) : clock;
   return builtin("joinWindow", stepId, sides, (scopeId) => {
+    // The key check names the joinWindow step (INVALID_KEY), as at every keyed step.
     const labelled = sides.map((side, i) =>
-      op.map(`label_${i}`, side, ([key, value]: [string, unknown]): [string, [number, unknown]] => [key, [i, value]]));
+      op.map(`label_${i}`, side, (item: unknown): [string, [number, unknown]] => {
+        const [key, value] = checkKeyed(scopeId, item);
+        return [key, [i, value]];
+      }));
     const merged = op.merge("merge", ...labelled);
     return windowSteps(scopeId, merged, sideClock, windower, joinLogic(sides.length, insertMode, emitMode), ordered);
-  }) as WindowOut<unknown, JoinRow<T>>;
+  }, [{ portName: "sides", streams: sides }]) as WindowOut<unknown, unknown[]>;
 }
 
 // The steps inside every window operator: the driver per key, then one port per tag.
@@ -201,23 +211,9 @@ function perSideEventClock(clock: EventClock<any>): EventClock<[number, unknown]
   return new EventClock<[number, unknown]>({ tsGetter: ([, value]) => tsGetter(value), waitForSystemDurationMs, nowGetter, toSystemUtc });
 }
 
-const JOIN_OPTION_KEYS = new Set(["insertMode", "emitMode", "ordered"]);
-
-function splitJoinArgs(stepId: string, args: unknown[]): { sides: KeyedStream<unknown>[]; opts: JoinWindowOptions } {
-  const last = args[args.length - 1];
-  const hasOpts = args.length > 0 && !(last instanceof Stream) && typeof last === "object" && last !== null;
-  const sides = (hasOpts ? args.slice(0, -1) : args) as KeyedStream<unknown>[];
-  const opts = (hasOpts ? last : {}) as JoinWindowOptions;
-  const unknown = Object.keys(opts).filter((k) => !JOIN_OPTION_KEYS.has(k));
-  if (unknown.length > 0) {
-    throw invalidArgument(`joinWindow '${stepId}': unknown option(s) ${unknown.map((k) => `'${k}'`).join(", ")} in the last argument ` +
-      "(options are insertMode, emitMode, ordered; to join a WindowOut or BranchOut, pick one of its streams)");
-  }
-  if (sides.length === 0) throw invalidArgument(`joinWindow '${stepId}': needs at least one side`);
-  return { sides, opts };
-}
-
-function checkWindowArgs(opType: string, stepId: string, clock: unknown, windower: unknown): void {
+// `up` undefined: joinWindow, whose sides splitSidesAndOptions checks.
+function checkWindowArgs(opType: string, stepId: string, up: unknown, clock: unknown, windower: unknown): void {
+  if (up !== undefined) expectStream(up, stepId, opType);
   if (!(clock instanceof Clock)) {
     throw invalidArgument(`${opType} '${stepId}': 'clock' must be a Clock (EventClock, SystemClock or a subclass of Clock), got ${show(clock)}`);
   }

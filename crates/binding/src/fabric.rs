@@ -83,3 +83,9 @@ pub fn abort_fabric(fabric: u32) {
 pub fn release_fabric(fabric: u32) {
   communication::release(u64::from(fabric));
 }
+
+/// Whether the fabric's sources were told to stop (drain signal or `AbortExecution`).
+#[napi]
+pub fn fabric_draining(fabric: u32) -> bool {
+  communication::is_draining(u64::from(fabric))
+}

@@ -2,4 +2,5 @@
 
 mod fabric;
 mod host;
+mod recovery;
 mod worker;

@@ -13,6 +13,7 @@ pub mod host;
 pub mod host_op;
 pub mod packet;
 pub mod plan;
+pub mod recovery;
 pub mod source;
 pub mod worker;
 
