@@ -258,6 +258,7 @@ impl Store {
             }
             tx.commit()?;
         }
+        crash_point_before_front();
         self.conns[worker % self.conns.len()].execute(
             "INSERT OR REPLACE INTO fronts (ex, worker, epoch, closed_at_ms) VALUES (?1, ?2, ?3, ?4)",
             params![ex as i64, worker as i64, epoch as i64, now_ms],
@@ -299,6 +300,17 @@ impl Store {
             least = Some(least.map_or(front, |l| l.min(front)));
         }
         Ok(least)
+    }
+}
+
+/// Test-only crash hook: with `WEIR_TEST_CRASH_BEFORE_FRONT=<n>`, the process dies (SIGABRT) on its
+/// n-th epoch write, after the snapshot rows are committed and before the front that validates them.
+fn crash_point_before_front() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    let Ok(n) = std::env::var("WEIR_TEST_CRASH_BEFORE_FRONT") else { return };
+    if n.parse::<u64>().is_ok_and(|n| WRITES.fetch_add(1, Ordering::SeqCst) + 1 == n) {
+        std::process::abort();
     }
 }
 
