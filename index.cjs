@@ -835,9 +835,12 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.NativeStore = nativeBinding.NativeStore
 module.exports.NativeWorker = nativeBinding.NativeWorker
 module.exports.abortFabric = nativeBinding.abortFabric
 module.exports.connectClusterFabric = nativeBinding.connectClusterFabric
 module.exports.createProcessFabric = nativeBinding.createProcessFabric
 module.exports.drainFabric = nativeBinding.drainFabric
+module.exports.fabricDraining = nativeBinding.fabricDraining
+module.exports.initRecoveryStore = nativeBinding.initRecoveryStore
 module.exports.releaseFabric = nativeBinding.releaseFabric

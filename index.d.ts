@@ -9,6 +9,25 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+export declare class NativeStore {
+  /** Opens every partition of the store in `dir`. */
+  static open(dir: string): NativeStore
+  get partCount(): number
+  /** Where a new execution resumes. */
+  resumeInfo(): ResumePoint
+  /** Records the start of an execution (the cluster's worker 0 only). */
+  beginExecution(ex: number, resumeEpoch: number, workerCount: number): void
+  /** The newest live state of every key at or before `epoch`. */
+  load(epoch: number): Array<StateRow>
+  /** Writes one worker's snapshots of `epoch` (a null value deletes the key), then its front. */
+  write(ex: number, worker: number, epoch: number, stepIds: Array<string>, keys: Array<string>, values: Array<Buffer | undefined | null>, nowMs: number): void
+  /** The least epoch every worker of execution `ex` completed, or null. */
+  completedByAll(ex: number, workerCount: number): number | null
+  /** Deletes versions superseded at or before `before`. */
+  collectGarbage(before: number): void
+  close(): void
+}
+
 export declare class NativeWorker {
   /** Claims local worker `index` of `fabric`, for a JS thread that steps only this worker. */
   static claim(fabric: number, index: number): NativeWorker
@@ -16,6 +35,10 @@ export declare class NativeWorker {
   static claimAll(fabric: number): Array<NativeWorker>
   get index(): number
   get peers(): number
+  /** Starts an all-gather of `bytes` with every worker (partition lists before a run). */
+  startGather(bytes: Buffer): void
+  /** Steps the gather once: every worker's contribution in worker order, or null while incomplete. */
+  stepGather(): Array<Buffer> | null
   /** Installs the run's dataflow; `dispatch(kind, node, port, epoch, payload)` does the item work. */
   build(plan: PlanSpec, dispatch: (arg0: number, arg1: number, arg2: number, arg3: number, arg4?: number | Buffer | undefined | null) => Array<number | Buffer> | null): void
   /** Runs every operator with work once. Returns an idle delay in ms (≥ 0) or one of the STEP_* codes. */
@@ -42,6 +65,12 @@ export declare function createProcessFabric(workers: number): number
 /** Stops sources on every local worker of the fabric (drain: a signal or `AbortExecution`). */
 export declare function drainFabric(fabric: number): void
 
+/** Whether the fabric's sources were told to stop (drain signal or `AbortExecution`). */
+export declare function fabricDraining(fabric: number): boolean
+
+/** Creates the partitions of a recovery store in an existing directory (idempotent). */
+export declare function initRecoveryStore(dir: string, partCount: number): void
+
 export interface InputEdgeSpec {
   fromNode: number
   fromPort: number
@@ -65,3 +94,14 @@ export interface PlanSpec {
 
 /** Drops the fabric once every local worker finished. */
 export declare function releaseFabric(fabric: number): void
+
+export interface ResumePoint {
+  ex: number
+  resumeEpoch: number
+}
+
+export interface StateRow {
+  stepId: string
+  stateKey: string
+  ser: Buffer
+}
