@@ -199,7 +199,7 @@ describe("op.join at definition time", () => {
     expect(node.outputs.map((o) => [o.portName, o.stream.streamId])).toEqual([["down", "f.j.down"]]);
     // Every internal primitive is attributed to the join step.
     const internal = flow._steps.filter((s) => s.stepId === "f.j");
-    expect(internal.map((s) => s.def.kind)).toEqual(["transform", "transform", "merge", "stateful"]);
+    expect(internal.map((s) => s.def.kind)).toEqual(["kernel", "kernel", "merge", "stateful"]);
   });
 
   it("no sides, unknown modes and unknown options are INVALID_ARGUMENT", () => {

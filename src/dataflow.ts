@@ -9,12 +9,17 @@ export type StepKind =
   | { kind: "output"; sink: Sink<unknown> }
   /** Stateless work over a batch: returns the items for each output port (fused when chained). */
   | { kind: "transform"; outputs: number; fn: BatchFn }
+  /** A one-output stateless step as a loop over the batch returning the output batch (the fast path). */
+  | { kind: "kernel"; kernel: Kernel }
   | { kind: "merge" }
   | { kind: "redistribute" }
   | { kind: "stateful"; builder: (resume: unknown) => unknown };
 
 /** A stateless batch function: `emit(port, item)` for every output item. May return a Promise. */
 export type BatchFn = (items: unknown[], ctx: BatchContext, emit: (port: number, item: unknown) => void) => unknown;
+
+/** A one-output stateless batch function: returns the output items (or a Promise of them). */
+export type Kernel = (items: unknown[], ctx: BatchContext) => unknown[] | Promise<unknown[]>;
 
 export interface BatchContext {
   readonly epoch: number;

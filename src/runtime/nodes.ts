@@ -87,6 +87,8 @@ interface LivePart {
 }
 
 const MAX_IDLE_BACKOFF_MS = 64;
+/** The longest wait before re-notifying a key whose timer stays in the past. */
+const MAX_TIMER_RETRY_MS = 1000;
 
 class SourceNode extends BaseNode {
   parts: LivePart[] = [];
@@ -205,6 +207,13 @@ class TransformNode extends BaseNode {
     for (; i < steps.length; i++) {
       const step: Step = steps[i]!;
       const def = step.def;
+      if (def.kind === "kernel") {
+        const r = def.kernel(items, ctx);
+        const next = i + 1;
+        if (!Array.isArray(r)) return r.then((out) => this.runFrom(next, out, ctx, reply));
+        items = r;
+        continue;
+      }
       if (def.kind !== "transform") continue; // merge, redistribute: items pass unchanged
       const last = i === steps.length - 1;
       const outs: unknown[][] = Array.from({ length: Math.max(def.outputs, 1) }, () => []);
@@ -233,6 +242,8 @@ class StatefulNode extends BaseNode {
   readonly timers = new Map<string, number>();
   /** Keys touched since the last snapshot (recovery only). */
   readonly touched = new Set<string>();
+  /** Keys whose timer keeps asking for a past time: the current retry delay. */
+  readonly retryDelayMs = new Map<string, number>();
 
   override async prepare(): Promise<void> {
     const restored = this.rt.recovery?.restored.get(this.stepId);
@@ -274,6 +285,7 @@ class StatefulNode extends BaseNode {
       else byKey.set(k, [v]);
     }
     const keys = [...byKey.keys()].sort(compareKeys);
+    for (const k of keys) this.retryDelayMs.delete(k);
     const out: unknown[] = [];
     return andThen(forEachInOrder(keys, (k) =>
       andThen(this.logicFor(k), (logic) => this.apply(k, logic, "onBatch", () => logic.onBatch(byKey.get(k)!), out))),
@@ -339,7 +351,28 @@ class StatefulNode extends BaseNode {
     return andThen(forEachInOrder(due, (k) => {
       const logic = this.logics.get(k);
       return logic ? this.apply(k, logic, "onNotify", () => logic.onNotify(), out) : undefined;
-    }), () => andThen(this.rescheduleKeys(due), () => this.rt.emit(this.planned, 0, out, reply)));
+    }), () => andThen(this.rescheduleKeys(due), () => {
+      this.backOffPastTimers(due, now);
+      this.rt.emit(this.planned, 0, out, reply);
+    }));
+  }
+
+  /**
+   * A key notified just now that asks again for a time already past (e.g. a window whose close
+   * time is historical and whose watermark has not moved) is retried after a growing delay instead
+   * of at once, so the step does not spin; new items for the key reset the delay.
+   */
+  private backOffPastTimers(notified: string[], now: number): void {
+    for (const k of notified) {
+      const at = this.timers.get(k);
+      if (at === undefined || at > now) {
+        this.retryDelayMs.delete(k);
+        continue;
+      }
+      const delay = this.retryDelayMs.get(k) ?? 1;
+      this.timers.set(k, now + delay);
+      this.retryDelayMs.set(k, Math.min(delay * 2, MAX_TIMER_RETRY_MS));
+    }
   }
 
   override onEof(_epoch: number, reply: Reply): Awaitable<void> {

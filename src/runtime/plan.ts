@@ -71,11 +71,12 @@ export function planFlow(flow: Dataflow): PlannedNode[] {
   for (const step of steps) {
     const up = step.inputs[0];
     // Fuse a stateless step into its producer's node when it is that port's only consumer.
-    if (step.def.kind === "transform" && step.inputs.length === 1 && up) {
+    const stateless = (k: string) => k === "transform" || k === "kernel";
+    if (stateless(step.def.kind) && step.inputs.length === 1 && up) {
       const producer = up._producer.step;
       const node = nodeOfStep.get(producer.index);
       const last = node?.steps[node.steps.length - 1];
-      if (node && last === producer && producer.def.kind === "transform" && producer.outputs.length === 1
+      if (node && last === producer && stateless(producer.def.kind) && producer.outputs.length === 1
         && (consumers.get(portKey(up))?.length ?? 0) === 1) {
         node.steps.push(step);
         nodeOfStep.set(step.index, node);

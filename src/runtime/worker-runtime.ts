@@ -110,7 +110,11 @@ export class WorkerRuntime {
 
   attach(worker: NativeWorker, epochIntervalMs: number): void {
     this.#worker = worker;
-    worker.build(this.planSpec(epochIntervalMs, this.firstEpoch), (kind, node, port, epoch, payload) => this.dispatch(kind, node, port, epoch, payload));
+    try {
+      worker.build(this.planSpec(epochIntervalMs, this.firstEpoch), (kind, node, port, epoch, payload) => this.dispatch(kind, node, port, epoch, payload));
+    } catch (e) {
+      throw new WeirError("INTERNAL", `weir internal error: the engine rejected the dataflow of '${this.flow.flowId}': ${(e as Error).message}`, { cause: e });
+    }
   }
 
   fail(err: unknown): void {
@@ -229,6 +233,7 @@ export class WorkerRuntime {
         this.fail(e);
       }
     }
+    this.recovery?.store.close(); // releases the SQLite files (checkpoints and removes the WAL), so a store can be copied or restored between runs
   }
 }
 

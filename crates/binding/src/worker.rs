@@ -47,7 +47,7 @@ fn to_plan(spec: PlanSpec) -> Result<Plan> {
     .nodes
     .into_iter()
     .map(|n| match n.kind.as_str() {
-      "source" => Ok(NodePlan::Source { name: n.name }),
+      "source" => Ok(NodePlan::Source { name: n.name, outputs: n.outputs }),
       "operator" => Ok(NodePlan::Operator {
         name: n.name,
         inputs: n

@@ -82,7 +82,7 @@ pub fn build<'scope>(scope: Scope<'scope, Epoch>, plan: &Plan, shared: &Rc<Share
     for (index, node) in plan.nodes.iter().enumerate() {
         let node_id = index as u32;
         let outs = match node {
-            NodePlan::Source { name } => vec![source::source(scope, name, node_id, Rc::clone(shared))],
+            NodePlan::Source { name, outputs } => source::source(scope, name, node_id, *outputs, Rc::clone(shared)),
             NodePlan::Operator { name, inputs, outputs, notify_epochs } => {
                 let ins: Vec<(PacketStream<'scope>, bool)> = inputs
                     .iter()

@@ -46,7 +46,8 @@ pub fn host_op<'scope>(
             handles.push(Box::new(move |f| drain(&mut h, f)));
         }
     }
-    // Every operator has at least one output: a sink's carries nothing but lets the probe see its work.
+    // Every operator has at least one output: a sink's carries nothing but lets the probe see its work
+    // (all outputs are returned and probed; consumers only index the real ones).
     let mut outs: Vec<Output> = Vec::new();
     let mut streams = Vec::new();
     for _ in 0..outputs.max(1) {
@@ -54,7 +55,7 @@ pub fn host_op<'scope>(
         outs.push(OutputBuilder::from(o));
         streams.push(s);
     }
-    streams.truncate(outputs as usize);
+
 
     builder.build(move |caps| {
         // One capability per output port, kept at the least epoch the inputs can still deliver.

@@ -11,8 +11,8 @@ pub struct InputEdge {
 
 #[derive(Clone, Debug)]
 pub enum NodePlan {
-    /// A source step; the host polls its partitions on this worker.
-    Source { name: String },
+    /// A source step; the host polls its partitions on this worker. `outputs`: one per consumer.
+    Source { name: String, outputs: u32 },
     /// A step run by the host batch by batch.
     Operator {
         name: String,
@@ -48,7 +48,7 @@ impl Plan {
                     let from = edge.from_node as usize;
                     let outputs = match self.nodes.get(from) {
                         Some(_) if from >= index => None,
-                        Some(NodePlan::Source { .. }) => Some(1),
+                        Some(NodePlan::Source { outputs, .. }) => Some(*outputs),
                         Some(NodePlan::Operator { outputs, .. }) => Some(*outputs),
                         None => None,
                     };

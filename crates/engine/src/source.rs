@@ -22,23 +22,32 @@ use crate::Epoch;
 /// How often a source blocked by the barrier looks again.
 const BARRIER_RETRY: Duration = Duration::from_micros(200);
 
-pub fn source<'scope>(scope: Scope<'scope, Epoch>, name: &str, node: u32, shared: Rc<Shared>) -> PacketStream<'scope> {
+pub fn source<'scope>(scope: Scope<'scope, Epoch>, name: &str, node: u32, outputs: u32, shared: Rc<Shared>) -> Vec<PacketStream<'scope>> {
     let mut builder = OperatorBuilder::new(name.to_owned(), scope);
     let info = builder.operator_info();
-    let (output, stream) = builder.new_output::<Vec<Packet>>();
-    let mut output: OutputBuilder<Epoch, CapacityContainerBuilder<Vec<Packet>>> = OutputBuilder::from(output);
+    // One output per consumer; a source nobody reads still has one, so the probe sees its epochs.
+    let mut outs: Vec<OutputBuilder<Epoch, CapacityContainerBuilder<Vec<Packet>>>> = Vec::new();
+    let mut streams = Vec::new();
+    for _ in 0..outputs.max(1) {
+        let (output, stream) = builder.new_output::<Vec<Packet>>();
+        outs.push(OutputBuilder::from(output));
+        streams.push(stream);
+    }
     let activator = scope.activator_for(Rc::clone(&info.address));
     shared.activators.borrow_mut()[node as usize] = Some(activator.clone());
 
-    builder.build(move |mut caps| {
-        let mut cap: Option<Capability<Epoch>> = caps.pop();
+    builder.build(move |caps| {
+        // One capability per output, moved together.
+        let mut cap: Option<Vec<Capability<Epoch>>> = Some(caps);
         let mut epoch = shared.first_epoch;
-        if let Some(c) = cap.as_mut() {
-            c.downgrade(&epoch);
+        if let Some(cs) = cap.as_mut() {
+            for c in cs.iter_mut() {
+                c.downgrade(&epoch);
+            }
         }
         let mut epoch_started_ms = now_ms();
         // Capabilities of polls whose Promise has not settled: their items belong to the epoch they started in.
-        let mut pending: HashMap<u64, Capability<Epoch>> = HashMap::new();
+        let mut pending: HashMap<u64, Vec<Capability<Epoch>>> = HashMap::new();
         let mut wake_at_ms: Option<f64> = None;
         let mut polled_this_epoch = false;
         let mut eof = false;
@@ -49,13 +58,9 @@ pub fn source<'scope>(scope: Scope<'scope, Epoch>, name: &str, node: u32, shared
                 pending.clear();
                 return;
             }
-            let mut out = output.activate();
-            let mut handle = |reply: Reply, at: &Capability<Epoch>, wake: &mut Option<f64>, eof: &mut bool| {
-                if !reply.emits.is_empty() {
-                    let mut session = out.session(at);
-                    for (_port, packet) in reply.emits {
-                        session.give(packet);
-                    }
+            let mut handle = |reply: Reply, at: &[Capability<Epoch>], wake: &mut Option<f64>, eof: &mut bool| {
+                for (port, packet) in reply.emits {
+                    outs[port as usize].activate().session(&at[port as usize]).give(packet);
                 }
                 *wake = reply.wake_at_ms;
                 *eof |= reply.eof;
@@ -79,7 +84,9 @@ pub fn source<'scope>(scope: Scope<'scope, Epoch>, name: &str, node: u32, shared
             };
             if epoch_due {
                 epoch += 1;
-                current.downgrade(&epoch);
+                for c in current.iter_mut() {
+                    c.downgrade(&epoch);
+                }
                 epoch_started_ms = now;
                 polled_this_epoch = false;
             }
@@ -125,5 +132,6 @@ pub fn source<'scope>(scope: Scope<'scope, Epoch>, name: &str, node: u32, shared
             }
         }
     });
-    stream
+
+    streams
 }

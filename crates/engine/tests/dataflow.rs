@@ -87,7 +87,7 @@ fn plan(epoch_interval_ms: u64) -> Plan {
     let edge = |from_node, exchange| InputEdge { from_node, from_port: 0, exchange };
     Plan {
         nodes: vec![
-            NodePlan::Source { name: "f.inp".into() },
+            NodePlan::Source { name: "f.inp".into(), outputs: 1 },
             NodePlan::Operator { name: "f.double".into(), inputs: vec![edge(0, false)], outputs: 1, notify_epochs: false },
             NodePlan::Operator { name: "f.out".into(), inputs: vec![edge(1, true)], outputs: 0, notify_epochs: true },
         ],
