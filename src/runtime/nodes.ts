@@ -70,6 +70,15 @@ function ioCall<R>(stepId: string, method: string, code: "SOURCE_ERROR" | "SINK_
   }
 }
 
+function concatAll(batches: unknown[][]): unknown[] {
+  let n = 0;
+  for (const b of batches) n += b.length;
+  const out = new Array<unknown>(n);
+  let i = 0;
+  for (const b of batches) for (let j = 0; j < b.length; j++) out[i++] = b[j];
+  return out;
+}
+
 function sortedUnique(parts: unknown, stepId: string): string[] {
   if (!Array.isArray(parts) || parts.some((x) => typeof x !== "string")) {
     const cause = new TypeError(`'listParts' in step '${stepId}' must return an array of strings`);
@@ -128,14 +137,15 @@ class SourceNode extends BaseNode {
   poll(_epoch: number, reply: Reply): Awaitable<void> {
     const now = Date.now();
     const due = this.parts.filter((p) => !p.done && p.awakeAt <= now);
-    const out: unknown[] = [];
-    return andThen(forEachInOrder(due, (p) => this.pollPart(p, out)), () => {
-      this.rt.emit(this.planned, 0, out, reply);
+    const batches: unknown[][] = [];
+    return andThen(forEachInOrder(due, (p) => this.pollPart(p, batches)), () => {
+      this.rt.emit(this.planned, 0, batches.length === 1 ? batches[0]! : concatAll(batches), reply);
       this.eof = this.parts.every((p) => p.done);
     });
   }
 
-  private pollPart(p: LivePart, out: unknown[]): Awaitable<void> {
+  /** Polls one partition; an array it returns is taken as it is (weir owns it from then on). */
+  private pollPart(p: LivePart, batches: unknown[][]): Awaitable<void> {
     return andThen(ioCall(this.stepId, "nextBatch", "SOURCE_ERROR", () => p.part.nextBatch()), (batch) => {
       if (batch === null) {
         p.done = true;
@@ -146,9 +156,9 @@ class SourceNode extends BaseNode {
         const cause = new TypeError(`'nextBatch' in step '${this.stepId}' must return an iterable or null, got ${typeOf(batch)}`);
         throw new WeirError("INVALID_RETURN", cause.message, { cause, stepId: this.stepId });
       }
-      const before = out.length;
-      for (const x of batch as Iterable<unknown>) out.push(x);
-      const nonEmpty = out.length > before;
+      const items = Array.isArray(batch) ? batch : [...(batch as Iterable<unknown>)];
+      if (items.length > 0) batches.push(items);
+      const nonEmpty = items.length > 0;
       return andThen(ioCall(this.stepId, "nextAwake", "SOURCE_ERROR", () => p.part.nextAwake()), (at) => {
         if (at instanceof Date) {
           p.awakeAt = at.getTime();
@@ -198,9 +208,12 @@ class SourceNode extends BaseNode {
 /** A fused chain of stateless steps (and merge/redistribute, which pass batches on). */
 class TransformNode extends BaseNode {
   override onBatch(_port: number, epoch: number, items: unknown[], reply: Reply): Awaitable<void> {
-    const ctx: BatchContext = { epoch, workerIndex: this.rt.info.workerIndex, workerCount: this.rt.info.workerCount };
-    return this.runFrom(0, items, ctx, reply);
+    // A fresh context only when the epoch changed: async steps may still hold the previous one.
+    if (this.ctx.epoch !== epoch) this.ctx = { epoch, workerIndex: this.rt.info.workerIndex, workerCount: this.rt.info.workerCount };
+    return this.runFrom(0, items, this.ctx, reply);
   }
+
+  private ctx: BatchContext = { epoch: 0, workerIndex: 0, workerCount: 1 };
 
   private runFrom(i: number, items: unknown[], ctx: BatchContext, reply: Reply): Awaitable<void> {
     const steps = this.planned.steps;
