@@ -16,12 +16,27 @@ function kafka(brokers: string[]) {
   return new kafkajs.Kafka({ brokers, clientId: "weir-test", logLevel: kafkajs.logLevel.NOTHING, retry: { initialRetryTime: 50, retries: 8 } });
 }
 
-/** Creates a topic and waits until its partitions have leaders. */
+/**
+ * Creates a topic and waits until every partition has a leader. On a loaded machine the broker can
+ * answer metadata requests before the new topic is hosted, and kafkajs's own wait gives up: poll.
+ */
 export async function createTopic(brokers: string[], topic: string, numPartitions = 1): Promise<void> {
   const admin = kafka(brokers).admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [{ topic, numPartitions, replicationFactor: 1 }], waitForLeaders: true });
+    await admin.createTopics({ topics: [{ topic, numPartitions, replicationFactor: 1 }], waitForLeaders: false });
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+        const parts = meta.topics[0]?.partitions ?? [];
+        if (parts.length === numPartitions && parts.every((p) => p.leader >= 0)) return;
+      } catch (e) {
+        if (Date.now() > deadline) throw e;
+      }
+      if (Date.now() > deadline) throw new Error(`topic ${topic} has no leaders after 30 s`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   } finally {
     await admin.disconnect();
   }

@@ -15,7 +15,13 @@ describe("run control", () => {
     const ac = new AbortController();
     const out: unknown[] = [];
     const p = run(endless(out), { signal: ac.signal, workers: 2 });
-    setTimeout(() => ac.abort(new Error("stop now")), 50);
+    // Interrupt once items flow (start-up takes longer on a loaded machine).
+    const started = setInterval(() => {
+      if (out.length > 0) {
+        clearInterval(started);
+        ac.abort(new Error("stop now"));
+      }
+    }, 5);
     const err = await p.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WeirError);
     expect(err).toMatchObject({ code: "INTERRUPTED" });
@@ -27,7 +33,12 @@ describe("run control", () => {
     const ac = new AbortController();
     const out: unknown[] = [];
     const p = run(endless(out), { drainSignal: ac.signal, epochIntervalMs: 10 });
-    setTimeout(() => ac.abort(), 50);
+    const started = setInterval(() => {
+      if (out.length > 0) {
+        clearInterval(started);
+        ac.abort();
+      }
+    }, 5);
     await expect(p).resolves.toMatchObject({ aborted: true });
     const n = out.length;
     await new Promise((r) => setTimeout(r, 30));
