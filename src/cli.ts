@@ -157,13 +157,19 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// A closed stdout (e.g. `weir run … | head`) ends the run quietly instead of crashing on EPIPE.
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE") process.exit(0);
+  throw e;
+});
+
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (e) => {
     if (e instanceof UsageError || (e as { code?: string })?.code?.startsWith?.("ERR_PARSE_ARGS")) {
       process.stderr.write(`weir: ${(e as Error).message}\n${USAGE}\n`);
       process.exitCode = 2;
-    } else if (e instanceof WeirError && e.code === "INVALID_CONFIG" && /is not a Dataflow/.test(e.message)) {
+    } else if (e instanceof WeirError && e.code === "INVALID_CONFIG" && /is not a Dataflow|must be an ES module/.test(e.message)) {
       report(e);
       process.exitCode = 2;
     } else {

@@ -6,7 +6,10 @@ import { WeirError } from "../errors.js";
 
 let tsRegistered = false;
 
-/** Registers tsx's loader once per thread so `.ts` flow modules import directly. */
+/**
+ * Registers tsx's ESM loader once per thread so `.ts`/`.mts` flow modules import directly. Flows are
+ * ES modules: tsx's CommonJS path would load a second copy of weir (its classes would not match).
+ */
 async function registerTypeScript(): Promise<void> {
   if (tsRegistered) return;
   tsRegistered = true;
@@ -22,9 +25,20 @@ export function moduleUrl(module: string | URL): string {
 
 export async function loadFlow(url: string, exportName: string | undefined, args: unknown[] = []): Promise<Dataflow> {
   if (/\.(c|m)?tsx?$/.test(new URL(url).pathname)) await registerTypeScript();
-  const mod = (await import(url)) as Record<string, unknown>;
-  const name = exportName ?? ("flow" in mod ? "flow" : "default");
-  let value = mod[name];
+  let ns: Record<string, unknown>;
+  try {
+    ns = (await import(url)) as Record<string, unknown>;
+  } catch (e) {
+    if ((e as { code?: string }).code === "ERR_REQUIRE_CYCLE_MODULE") {
+      throw new WeirError("INVALID_CONFIG", `${url} must be an ES module: name it .mts, or add "type": "module" to its package.json`, { cause: e });
+    }
+    throw e;
+  }
+  // A CommonJS flow module's exports may only be visible on its default export.
+  const cjs = ns.default !== null && typeof ns.default === "object" ? (ns.default as Record<string, unknown>) : {};
+  const has = (n: string) => n in ns || n in cjs;
+  const name = exportName ?? (has("flow") ? "flow" : "default");
+  let value = name in ns ? ns[name] : cjs[name];
   if (typeof value === "function") value = await (value as (...a: unknown[]) => unknown)(...args);
   if (!(value instanceof Dataflow)) {
     throw new WeirError("INVALID_CONFIG", `export '${name}' of ${url} is not a Dataflow (nor a function returning one)`);
