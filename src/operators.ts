@@ -310,10 +310,24 @@ export {
 export function countFinal<X>(stepId: string, up: Stream<X>, key: (item: X) => Awaitable<string>): KeyedStream<number> {
   const s = expectStream(up, stepId, "countFinal");
   return builtin("countFinal", stepId, s, (id) => {
-    const k = guard(id, "key", key);
-    const keyed = keyOn("key", s as Stream<X>, k);
-    return statefulBatch<X, number, { acc: number } | undefined>("count", keyed, (resume) =>
-      new FoldLogic<X, number>(resume, () => 0, (acc) => acc + 1));
+    checkFn(id, "key", key);
+    // Counted per batch before routing: one [key, n] pair per distinct key leaves the worker.
+    const count = (counts: Map<string, number>, k: unknown) => {
+      if (typeof k !== "string") {
+        const cause = new TypeError(`'key' in step '${id}' must return a string, got ${typeOf(k)}`);
+        throw new WeirError("INVALID_KEY", cause.message, { cause, stepId: id });
+      }
+      counts.set(k, (counts.get(k) ?? 0) + 1);
+    };
+    let counts = new Map<string, number>();
+    const countKeys = loop<X, string>(id, "key", key, (_x, k) => count(counts, k));
+    const partial = kernelStep<[string, number]>("pre_count", "countFinal", s, (items, ctx) => {
+      const mine = (counts = new Map());
+      const r = countKeys(items, ctx);
+      return Array.isArray(r) ? [...mine] : r.then(() => [...mine]);
+    });
+    return statefulBatch<number, number, { acc: number } | undefined>("count", partial, (resume) =>
+      new FoldLogic<number, number>(resume, () => 0, (acc, n) => acc + n));
   });
 }
 

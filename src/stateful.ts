@@ -3,7 +3,7 @@ import { addPrimitive, builtin, expectStream, scopeFor, type KeyedStream, type S
 import { invalidArgument, invalidReturn } from "./errors.js";
 import { andThen, forEachInOrder } from "./runtime/awaitable.js";
 import { guard, typeOf } from "./runtime/guard.js";
-import type { Awaitable, Comparable, Nullish } from "./types.js";
+import { isPromiseLike, type Awaitable, type Comparable, type Nullish } from "./types.js";
 
 export type LogicResult<W> = [emit: Iterable<W>, discard: boolean];
 
@@ -215,10 +215,24 @@ export class FoldLogic<V, S> extends StatefulBatchLogic<V, S, { acc: S } | undef
   }
 
   onBatch(values: V[]): Awaitable<LogicResult<S>> {
-    return andThen(forEachInOrder(values, (v) =>
-      andThen(this.state ? this.state.acc : this.builder(), (acc) =>
-        andThen(this.folder(acc, v), (next) => { this.state = { acc: next }; }))),
-    () => [[], false] as LogicResult<S>);
+    // Synchronous folders run in a plain loop; the first Promise switches to awaiting each step.
+    for (let i = 0; i < values.length; i++) {
+      const acc = this.state ? this.state.acc : this.builder();
+      if (isPromiseLike(acc)) return this.foldAsync(values, i, acc);
+      const next = this.folder(acc, values[i]!);
+      if (isPromiseLike(next)) return this.foldAsync(values, i + 1, undefined, next);
+      this.state = { acc: next };
+    }
+    return [[], false];
+  }
+
+  private foldAsync(values: V[], from: number, acc?: PromiseLike<S>, next?: PromiseLike<S>): Promise<LogicResult<S>> {
+    const rest = values.slice(from);
+    const settle = next ? Promise.resolve(next).then((n) => { this.state = { acc: n }; })
+      : Promise.resolve(acc).then((a) => andThen(this.folder(a as S, values[from]!), (n) => { this.state = { acc: n }; rest.shift(); }));
+    return settle.then(() => andThen(forEachInOrder(rest, (v) =>
+      andThen(this.state ? this.state.acc : this.builder(), (a) =>
+        andThen(this.folder(a, v), (n) => { this.state = { acc: n }; }))), () => [[], false] as LogicResult<S>));
   }
 
   override onEof(): LogicResult<S> {
