@@ -65,6 +65,12 @@ describe("weir run", () => {
     expect(r.stderr).toContain("RangeError: three is not allowed");
   });
 
+  it("weir testing -p 2 runs two local processes that give the same output as one", async () => {
+    const [two, one] = await Promise.all([weir(["testing", "examples/wordcount.ts", "-p", "2"]), weir(["run", "examples/wordcount.ts"])]);
+    expect(two.code).toBe(0);
+    expect(sorted(two.stdout)).toBe(sorted(one.stdout));
+  });
+
   it("a function export with JSON arguments", async () => {
     const r = await weir(["run", "__test__/fixtures/flows.ts:squares(20)", "-w", "2"]);
     expect(r.code).toBe(0);
