@@ -180,21 +180,12 @@ impl Store {
                 }
             }
         }
-        let Some((ex, worker_count, started_at)) = last else { return Ok(ResumeInfo { ex: 0, resume_epoch: 0 }) };
-        let mut resume = u64::MAX;
-        for worker in 0..worker_count {
-            let mut front = started_at;
-            for conn in &self.conns {
-                let e: Option<i64> = conn
-                    .query_row("SELECT epoch FROM fronts WHERE ex = ?1 AND worker = ?2", params![ex as i64, worker as i64], |r| r.get(0))
-                    .optional()?;
-                if let Some(e) = e {
-                    front = front.max(e as u64);
-                }
-            }
-            resume = resume.min(front);
-        }
-        let resume_epoch = if resume == u64::MAX { started_at } else { resume };
+        // No execution recorded anywhere: a fresh store, which must still pass the check below so that
+        // partitions restored from another time than the others are caught.
+        let (ex, resume_epoch) = match last {
+            None => (0, 0),
+            Some((ex, worker_count, started_at)) => (ex + 1, self.least_front(ex, worker_count, started_at)?),
+        };
         for (index, conn) in self.conns.iter().enumerate() {
             let collected: Option<i64> = conn.query_row("SELECT value FROM meta WHERE name = 'collected_before'", [], |r| r.get(0)).optional()?;
             if let Some(c) = collected {
@@ -206,7 +197,29 @@ impl Store {
                 }
             }
         }
-        Ok(ResumeInfo { ex: ex + 1, resume_epoch })
+        Ok(ResumeInfo { ex, resume_epoch })
+    }
+
+    /// The least epoch the workers of execution `ex` completed (`started_at` for one that completed none).
+    fn least_front(&self, ex: u64, worker_count: u64, started_at: u64) -> Result<u64, RecoveryError> {
+        let mut resume = started_at;
+        let mut least = u64::MAX;
+        for worker in 0..worker_count {
+            let mut front = started_at;
+            for conn in &self.conns {
+                let e: Option<i64> = conn
+                    .query_row("SELECT epoch FROM fronts WHERE ex = ?1 AND worker = ?2", params![ex as i64, worker as i64], |r| r.get(0))
+                    .optional()?;
+                if let Some(e) = e {
+                    front = front.max(e as u64);
+                }
+            }
+            least = least.min(front);
+        }
+        if least != u64::MAX {
+            resume = least;
+        }
+        Ok(resume)
     }
 
     /// Starts execution `info.ex` (worker 0 of the cluster only): forgets rows written after the resume epoch.
@@ -214,10 +227,13 @@ impl Store {
         for conn in &self.conns {
             conn.execute("DELETE FROM snaps WHERE epoch > ?1", params![info.resume_epoch as i64])?;
         }
-        self.conns[0].execute(
-            "INSERT OR REPLACE INTO executions (ex, worker_count, resume_epoch) VALUES (?1, ?2, ?3)",
-            params![info.ex as i64, worker_count as i64, info.resume_epoch as i64],
-        )?;
+        // In every partition, so that any one restored from a backup still knows the executions.
+        for conn in &self.conns {
+            conn.execute(
+                "INSERT OR REPLACE INTO executions (ex, worker_count, resume_epoch) VALUES (?1, ?2, ?3)",
+                params![info.ex as i64, worker_count as i64, info.resume_epoch as i64],
+            )?;
+        }
         Ok(())
     }
 
