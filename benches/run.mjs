@@ -14,6 +14,10 @@
 //   BENCH_OUT=path          results file (default benches/results.json)
 //   BENCH_PYTHON=python3    interpreter used to create benches/.venv
 //   BENCH_NO_GNU_TIME=1     measure CPU/RSS by polling /proc even if GNU time exists
+//   BENCH_SCALING=0|1       skip / force the CPU-bound scaling benchmark (scaling.mjs); by default
+//                           it runs when weir is built and BENCH_WORKLOADS/BENCH_ENGINES allow weir
+//   BENCH_KAFKA=0|1         [kafka.mjs] skip / force the Kafka → weir → Kafka benchmark (starts its own
+//                           broker; needs Java); by default as for BENCH_SCALING, skipped if Java is missing
 //
 // `node benches/run.mjs --report [results.json]` re-checks and re-renders a
 // results file without running anything.
@@ -48,6 +52,9 @@ const rel = (p) => path.relative(ROOT, p) || ".";
 export const SIZES = {
   python: { stateless: 60_000_000, wordcount: 3_000_000, windowed: 2_500_000 },
   node: { stateless: 1_000_000_000, wordcount: 8_000_000, windowed: 100_000_000 },
+  // weir (2026-11-25 build): ≈ 22–38 M items/s stateless, 530–715 k lines/s wordcount, 550–735 k
+  // events/s windowed with 1–2 workers, so ≈ 7–13 s per run.
+  weir: { stateless: 300_000_000, wordcount: 6_000_000, windowed: 5_000_000 },
 };
 
 // ============================================================ engine registry
@@ -65,14 +72,10 @@ const bytewaxAvailable = () => true; // the venv is created by setup()
 const bytewaxSetup = () => { ensureBytewaxVenv(); };
 
 // ---- weir -------------------------------------------------------------
-// TODO(weir): these run once `npm run build` has produced dist/cli.js and
-// benches/workloads/weir_flows.ts exists. The flow module must export one
-// function per workload — `stateless(n)`, `wordcount(n)`, `windowed(n)` —
-// returning the Dataflow, built as in bytewax_flows.py with the helpers of
-// workloads/common.mjs (makeParts for the 2-partition FixedPartitionedSource,
-// DIGESTS + resultLine for a DynamicSink whose partitions print a partial line
-// from close()). Until weir's speed is known they use the "python" tier; move
-// them to a tier (or add one to SIZES) that gives 5–30 s runs.
+// Run once `npm run build` has produced dist/cli.js. benches/workloads/weir_flows.ts exports one
+// function per workload — `stateless(n)`, `wordcount(n)`, `windowed(n)` — returning the Dataflow,
+// built as in bytewax_flows.py with the helpers of workloads/common.mjs. They use the "weir" tier.
+// The CPU-bound scaling benchmark (scaling.mjs) runs after the table when weir is available.
 const WEIR_CLI = path.join(ROOT, "dist", "cli.js");
 const WEIR_FLOWS = path.join(HERE, "workloads", "weir_flows.ts");
 const weirAvailable = () => {
@@ -84,17 +87,17 @@ const weirRun = (w, n, extra) => ({ cmd: NODE, args: ["dist/cli.js", "run", `ben
 
 export const ENGINES = [
   {
-    id: "weir-1w", group: "weir", tier: "python", workers: 1, processes: 1, peer: "bytewax-1w",
+    id: "weir-1w", group: "weir", tier: "weir", workers: 1, processes: 1, peer: "bytewax-1w",
     note: "weir CLI, 1 worker", available: weirAvailable,
     commands: (w, n) => [weirRun(w, n, ["-w", "1"])],
   },
   {
-    id: "weir-2w", group: "weir", tier: "python", workers: 2, processes: 1, peer: "bytewax-2w",
+    id: "weir-2w", group: "weir", tier: "weir", workers: 2, processes: 1, peer: "bytewax-2w",
     note: "weir CLI, 2 workers (threads) in one process", available: weirAvailable,
     commands: (w, n) => [weirRun(w, n, ["-w", "2"])],
   },
   {
-    id: "weir-2p", group: "weir", tier: "python", workers: 2, processes: 2, peer: "bytewax-2p",
+    id: "weir-2p", group: "weir", tier: "weir", workers: 2, processes: 2, peer: "bytewax-2p",
     note: "weir CLI, 2 processes × 1 worker", available: weirAvailable,
     commands: async (w, n, ctx) => {
       const a = (await ctx.ports(2)).map((p) => `127.0.0.1:${p}`).join(";");
@@ -218,7 +221,7 @@ for (const sig of ["SIGINT", "SIGTERM"]) {
  * Starts all commands together, waits for all to exit. Returns
  * { ok, wallS, userS, sysS, rssKB (sum of per-process peaks), perProcess, lines, error }.
  */
-function measure(commands, timeoutS) {
+export function measure(commands, timeoutS) {
   return new Promise((resolve) => {
     const tmp = mkdtempSync(path.join(os.tmpdir(), "weir-bench-"));
     const t0 = process.hrtime.bigint();
@@ -445,9 +448,16 @@ function analyze(records, engines, wantW, runs) {
 
 // ============================================================ main
 /** `--report [file]`: re-checks and re-renders an existing results file (no runs). */
-function report(file) {
+async function report(file) {
   const d = JSON.parse(readFileSync(file, "utf8"));
   const a = analyze(d.runs, d.config.engines, d.config.workloads, d.config.runs);
+  if (d.scaling) {
+    const { renderScaling } = await import("./scaling.mjs");
+    a.markdown += `\n\n${renderScaling(d.scaling.summary, d.config.runs)}`;
+    a.problems.push(...d.scaling.problems);
+  }
+  // [kafka.mjs] re-render the Kafka section too
+  if (d.kafka) { a.markdown += `\n\n${(await import("./kafka.mjs")).renderKafka(d.kafka.summary, d.config.runs)}`; a.problems.push(...d.kafka.problems); }
   Object.assign(d, { ok: a.problems.length === 0, checks: a.checks, summary: a.summary, ratios: a.ratios, problems: a.problems, markdown: a.markdown });
   writeFileSync(file, JSON.stringify(d, null, 2) + "\n");
   process.stdout.write(a.markdown + "\n");
@@ -527,14 +537,51 @@ async function main() {
     for (const w of wantW) for (const e of engines) await runOne(e, w, nFor(e, w), `[${r}/${runs}]`);
   }
 
-  const { problems, checks, summary, ratios, markdown } = analyze(records, engines, wantW, runs);
+  const analysis = analyze(records, engines, wantW, runs);
+  const { problems, checks, summary, ratios } = analysis;
+  let { markdown } = analysis;
+
+  // CPU-bound scaling (-w 1 vs -w 2): by default when weir is available and neither engines nor
+  // workloads were narrowed to exclude it; BENCH_SCALING=1 forces it, BENCH_SCALING=0 skips it.
+  let scaling = null;
+  const { runScaling, scalingAvailable } = await import("./scaling.mjs");
+  const wantScaling = env.BENCH_SCALING === "1"
+    || (env.BENCH_SCALING !== "0" && !env.BENCH_WORKLOADS && (!wantE || wantE.some((id) => id.startsWith("weir-"))));
+  if (wantScaling) {
+    const a = scalingAvailable();
+    if (a === true) {
+      scaling = await runScaling({ runs, scale, timeoutS, log });
+      problems.push(...scaling.problems);
+      markdown += `\n\n${scaling.markdown}`;
+    } else if (env.BENCH_SCALING === "1") {
+      throw new Error(`scaling benchmark requested but unavailable: ${a}`);
+    } else {
+      log(`skip scaling: ${a}`);
+    }
+  }
+
+  // ---- [kafka.mjs] Kafka → weir → Kafka end-to-end benchmark (own broker); BENCH_KAFKA=0 skips, =1 forces.
+  let kafka = null;
+  if (env.BENCH_KAFKA === "1"
+    || (env.BENCH_KAFKA !== "0" && !env.BENCH_WORKLOADS && (!wantE || wantE.some((id) => id.startsWith("weir-"))))) {
+    const { runKafka, kafkaAvailable } = await import("./kafka.mjs");
+    const a = kafkaAvailable();
+    if (a === true) {
+      kafka = await runKafka({ runs, scale, timeoutS, log });
+      problems.push(...kafka.problems);
+      markdown += `\n\n${kafka.markdown}`;
+    } else if (env.BENCH_KAFKA === "1") throw new Error(`kafka benchmark requested but unavailable: ${a}`);
+    else log(`skip kafka: ${a}`);
+  }
+  // ---- [kafka.mjs] end
 
   const ok = problems.length === 0;
   const results = {
     schema: 1, ok, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(),
     machine: machineInfo(), loadAverage: { start: loadStart, end: os.loadavg() },
     config: { runs, scale, timeoutS, engines: engines.map((e) => ({ id: e.id, group: e.group, tier: e.tier, workers: e.workers, processes: e.processes, note: e.note })), skipped, workloads: wantW, sizes: SIZES, bytewaxVersion: BYTEWAX_VERSION },
-    checks, summary, ratios, problems, runs: records, markdown,
+    checks, summary, ratios, problems, runs: records, scaling, markdown,
+    kafka, // [kafka.mjs]
   };
   writeFileSync(outFile, JSON.stringify(results, null, 2) + "\n");
   process.stdout.write(markdown + "\n");
@@ -547,7 +594,10 @@ async function main() {
   log(`checksums agree: ${checks.map((c) => `${c.workload}@${fmtN(c.n)} (${c.engines.length} engines)`).join(", ")}`);
 }
 
-main().catch((e) => {
-  log(`bench error: ${e.stack || e.message}`);
-  process.exit(2);
-});
+// Only as the entry point: scaling.mjs imports measure() from this module.
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((e) => {
+    log(`bench error: ${e.stack || e.message}`);
+    process.exit(2);
+  });
+}

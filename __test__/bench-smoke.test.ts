@@ -1,0 +1,100 @@
+// Smoke test of the benchmark flows (benches/workloads/weir_flows.ts, weir_scaling.ts): each runs
+// at a tiny N through runModule with 1 and 2 worker threads, and the merged digests of all workers
+// must equal expectations computed here without weir. No Bytewax, no timing.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { runModule } from "../dist/index.js";
+// @ts-expect-error plain JavaScript module without type declarations
+import * as C from "../benches/workloads/common.mjs";
+// @ts-expect-error plain JavaScript module without type declarations
+import { expectedCpu, mergeCpuFields, cpuChecksum } from "../benches/workloads/cpu_bound.mjs";
+
+const FLOWS = new URL("../benches/workloads/weir_flows.ts", import.meta.url);
+const SCALING = new URL("../benches/workloads/weir_scaling.ts", import.meta.url);
+const tmp = mkdtempSync(path.join(os.tmpdir(), "weir-bench-smoke-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+type Fields = Record<string, string>;
+interface Line { workload: string; n: number; checksum: string; digest: Fields; partial: boolean; worker: number; workers: number }
+
+let fileNo = 0;
+/** Runs one export with `{ resultFile }` and returns the parsed result lines (one per worker). */
+async function runLines(url: URL, exportName: string, args: unknown[], workers: number): Promise<Line[]> {
+  const resultFile = path.join(tmp, `result-${fileNo++}.jsonl`);
+  const opts = { ...(args[1] as object | undefined), resultFile };
+  const r = await runModule(url, { workers, exportName, args: [args[0], opts] });
+  expect(r.aborted).toBe(false);
+  const lines = readFileSync(resultFile, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Line);
+  expect(lines.map((l) => l.worker).sort()).toEqual(Array.from({ length: workers }, (_, i) => i));
+  for (const l of lines) expect(l).toMatchObject({ partial: true, workers, n: args[0] });
+  return lines;
+}
+
+// ---- expectations, computed without weir
+function statelessExpected(n: number): string {
+  const N = BigInt(n), m = (N + 2n) / 3n; // multiples of 3 in [0, n)
+  const sum = 2n * (N * (N - 1n) / 2n - 3n * (m * (m - 1n) / 2n));
+  return `count=${N - m};sum=${sum}`;
+}
+function wordcountExpected(n: number): string {
+  const counts = new Map<string, number>();
+  for (const part of C.makeParts("wordcount", n)) {
+    for (let b = part.nextBatch(); b !== null; b = part.nextBatch()) {
+      for (const line of b as string[]) for (const w of line.split(" ")) counts.set(w, (counts.get(w) ?? 0) + 1);
+    }
+  }
+  const d = new C.WordcountDigest();
+  for (const [w, c] of counts) d.add(w, c);
+  return C.checksumOf("wordcount", d.fields());
+}
+/** Wait 0 and frozen system time: no event is late (per key, times only grow), every window closes. */
+function windowedExpected(n: number): string {
+  const counts = new Map<string, number>();
+  for (const part of C.makeParts("windowed", n)) {
+    for (let b = part.nextBatch(); b !== null; b = part.nextBatch()) {
+      for (const [key, ts] of b as [string, number][]) {
+        const k = `${key}\u0000${C.windowIdOf(ts)}`;
+        counts.set(k, (counts.get(k) ?? 0) + 1);
+      }
+    }
+  }
+  const d = new C.WindowedDigest();
+  for (const [k, c] of counts) {
+    const [key, wid] = k.split("\u0000");
+    d.add(key, Number(wid), c);
+  }
+  return C.checksumOf("windowed", d.fields());
+}
+
+const CASES = [
+  { workload: "stateless", n: 10_001, expected: statelessExpected },
+  { workload: "wordcount", n: 3_001, expected: wordcountExpected },
+  // Two 10 s windows per partition (event j at BASE + j ms), so windows close on later items too.
+  { workload: "windowed", n: 25_001, expected: windowedExpected },
+] as const;
+
+describe.each([1, 2])("benchmark flows with %i worker thread(s)", (workers) => {
+  it.each(CASES)("$workload($n) matches the expected checksum", async ({ workload, n, expected }) => {
+    const lines = await runLines(FLOWS, workload, [n], workers);
+    const merged = C.mergeFields(workload, lines.map((l) => l.digest));
+    expect(C.checksumOf(workload, merged)).toBe(expected(n));
+    if (workers === 1) expect(lines[0]!.checksum).toBe(expected(n));
+  });
+
+  it("cpuBound (scaling flow) matches the bare-loop checksum", async () => {
+    const n = 4_321, iters = 50;
+    const lines = await runLines(SCALING, "cpuBound", [n, { iters }], workers);
+    expect(cpuChecksum(mergeCpuFields(lines.map((l) => l.digest)))).toBe(cpuChecksum(expectedCpu(n, iters).fields));
+  });
+});
+
+it("the closed-form stateless checksum agrees with a direct computation", () => {
+  const n = 7_777;
+  const d = new C.StatelessDigest();
+  for (const part of C.makeParts("stateless", n)) {
+    for (let b = part.nextBatch(); b !== null; b = part.nextBatch()) d.addBatch((b as number[]).map((x) => x * 2).filter((x) => x % 3 !== 0));
+  }
+  expect(C.checksumOf("stateless", d.fields())).toBe(statelessExpected(n));
+});
