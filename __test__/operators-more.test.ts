@@ -1,14 +1,8 @@
 // The rest of §3's operators through the engine, with Bytewax's test_operators.py inputs and outputs.
 import { describe, expect, it, vi } from "vitest";
 import { Dataflow, mapDictValue, op, run, StatefulLogic, TestingSink, TestingSource, type KeyedStream } from "../src/index.js";
+import { runFlow } from "./run-flow.js";
 
-async function runFlow<T>(build: (flow: Dataflow, out: T[]) => void, workers = 1): Promise<T[]> {
-  const flow = new Dataflow("test_df");
-  const out: T[] = [];
-  build(flow, out);
-  await run(flow, { workers });
-  return out;
-}
 
 const byKeyThenValue = <V>(xs: [string, V][]) => [...xs].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 

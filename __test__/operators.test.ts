@@ -1,14 +1,8 @@
 // Dataflow-level tests of the stateless and stateful operators (cases from Bytewax's test_operators.py).
 import { describe, expect, it } from "vitest";
 import { Dataflow, op, run, StatefulBatchLogic, TestingSink, TestingSource, WeirError } from "../src/index.js";
+import { runFlow } from "./run-flow.js";
 
-async function runFlow<T>(build: (flow: Dataflow, out: T[]) => void, workers = 1): Promise<T[]> {
-  const flow = new Dataflow("test_df");
-  const out: T[] = [];
-  build(flow, out);
-  await run(flow, { workers });
-  return out;
-}
 
 describe.each([1, 2])("with %i worker(s)", (workers) => {
   it("map", async () => {
