@@ -28,7 +28,9 @@ test("stopping the broker fails nextBatch with SOURCE_ERROR and writeBatch with 
   const sinkPart = await new KafkaSink(brokers, topic).build("f.out", 0, 1);
   try {
     expect((await drain(strict, { until: (xs) => xs.length >= 2 })).items).toHaveLength(2);
-    expect((await drain(lenient, { until: (xs) => xs.length >= 2 })).items).toHaveLength(2);
+    // A fresh broker under load may report a transient consumer error first: lenient sources hand those out as items.
+    const messages = (xs: unknown[]) => xs.filter((x) => !isKafkaError(x));
+    expect(messages((await drain(lenient, { until: (xs) => messages(xs).length >= 2 })).items)).toHaveLength(2);
     await sinkPart.writeBatch([{ key: null, value: Buffer.from("c") }]);
 
     await broker.stop();
