@@ -45,7 +45,7 @@ fn quiet_network_panics() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
       let message = info.payload().downcast_ref::<String>().map(String::as_str).or_else(|| info.payload().downcast_ref::<&str>().copied());
-      if message.is_some_and(|m| m.starts_with("timely communication error")) {
+      if message.is_some_and(|m| m.starts_with("timely communication error") || m.starts_with("MergeQueue poisoned")) {
         return;
       }
       default(info);

@@ -169,7 +169,11 @@ impl NativeWorker {
           .cloned()
           .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
           .unwrap_or_else(|| "unknown panic".into());
-        self.failure = Some(format!("engine panic: {message}"));
+        // A worker whose peer died sees its network queues poisoned: that is the peer's failure, not a weir defect.
+        self.failure = Some(match communication::lost_peer(self.fabric, std::time::Duration::ZERO) {
+          Some(peer) => format!("CLUSTER_ERROR: {peer} disconnected before the execution finished"),
+          None => format!("engine panic: {message}"),
+        });
         // A panicked timely worker cannot be trusted again: forget it without running its drops.
         if let Some(w) = self.inner.take() {
           std::mem::forget(w);

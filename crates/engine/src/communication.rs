@@ -157,5 +157,11 @@ pub fn lost_peer(fabric: u64, after: Duration) -> Option<String> {
 /// Drops the fabric (and a cluster's network threads) once every local worker is done.
 pub fn release(fabric: u64) {
     let removed = registry().lock().unwrap_or_else(|e| e.into_inner()).remove(&fabric);
-    drop(removed);
+    // After a lost peer, dropping the network guard joins send threads that may never finish (a killed
+    // peer poisons their queues): leak it instead, so the process can report CLUSTER_ERROR and exit.
+    if let Some(f) = removed {
+        if f.peers.as_ref().is_some_and(|(_, loss)| loss.lost_for(Duration::ZERO).is_some()) {
+            std::mem::forget(f);
+        }
+    }
 }
