@@ -2,6 +2,7 @@
 import { WeirError, invalidArgument } from "./errors.js";
 import type { Source } from "./inputs.js";
 import type { Sink } from "./outputs.js";
+import type { KernelSpec } from "./runtime/kernels.js";
 
 /** What a primitive step does; the runtime compiles these into engine nodes (see runtime/plan.ts). */
 export type StepKind =
@@ -10,7 +11,8 @@ export type StepKind =
   /** Stateless work over a batch: returns the items for each output port (fused when chained). */
   | { kind: "transform"; outputs: number; fn: BatchFn }
   /** A one-output stateless step as a loop over the batch returning the output batch (the fast path). */
-  | { kind: "kernel"; kernel: Kernel }
+  /** `spec`: a per-item step the runtime may compile together with its neighbours (runtime/kernels.ts). */
+  | { kind: "kernel"; kernel: Kernel; spec?: KernelSpec }
   | { kind: "merge" }
   | { kind: "redistribute" }
   | { kind: "stateful"; builder: (resume: unknown) => unknown };

@@ -1,7 +1,8 @@
 // The operators of API.md §3 (`op`). Stateless ones are batch transforms the runtime fuses;
 // stateful ones are composed from `statefulBatch` (see stateful.ts, join.ts).
 import util from "node:util";
-import { addPrimitive, builtin, Dataflow, errorStepId, expectStream, scopeFor, Stream, type BatchFn, type Kernel, type KeyedStream } from "./dataflow.js";
+import { addPrimitive, builtin, Dataflow, errorStepId, expectStream, scopeFor, Stream, type BatchFn, type Kernel, type KeyedStream, type StepKind } from "./dataflow.js";
+import { kernelLoop, type KernelShape, type KernelSpec } from "./runtime/kernels.js";
 import { callbackError, invalidArgument, invalidReturn, WeirError } from "./errors.js";
 import { Source } from "./inputs.js";
 import { Sink } from "./outputs.js";
@@ -25,58 +26,16 @@ function transform<Y>(
     [{ portName: "up", streams: [s] }]) as Stream<Y>[];
 }
 
-function kernelStep<Y>(stepId: string, opType: string, up: unknown, kernel: Kernel): Stream<Y> {
+function kernelStep<Y>(stepId: string, opType: string, up: unknown, kernel: Kernel | KernelSpec): Stream<Y> {
   const s = expectStream(up, stepId, opType);
   const scope = scopeFor([s], stepId, opType);
-  return addPrimitive(scope, stepId, opType, { kind: "kernel", kernel }, [s], ["down"], [{ portName: "up", streams: [s] }])[0] as Stream<Y>;
+  const def: StepKind = typeof kernel === "function" ? { kind: "kernel", kernel } : { kind: "kernel", kernel: kernelLoop(kernel), spec: kernel };
+  return addPrimitive(scope, stepId, opType, def, [s], ["down"], [{ portName: "up", streams: [s] }])[0] as Stream<Y>;
 }
 
-/**
- * A loop over a batch calling `f` on each item, written once per operator so that V8 sees one
- * callback per call site. Throws and rejections become CALLBACK_ERROR naming the step and callback.
- * From the first Promise on, the remaining calls are made at once and their results awaited in order.
- */
-function loop<X, R>(
-  stepId: string, callback: string, f: (x: X) => Awaitable<R>, take: (x: X, r: R, out: unknown[]) => void,
-): Kernel {
-  const wrap = (e: unknown): never => {
-    throw callbackError(stepId, callback, e);
-  };
-  return (items: unknown[]) => {
-    const xs = items as X[];
-    const out: unknown[] = [];
-    const n = xs.length;
-    let i = 0;
-    try {
-      for (; i < n; i++) {
-        const r = f(xs[i]!);
-        if (isPromiseLike(r)) return finishAsync(xs, i, r, f, take, out, wrap);
-        take(xs[i]!, r, out);
-      }
-    } catch (e) {
-      if (e instanceof WeirError) throw e;
-      wrap(e);
-    }
-    return out;
-  };
-}
-
-function finishAsync<X, R>(
-  xs: X[], first: number, r: PromiseLike<R>, f: (x: X) => Awaitable<R>, take: (x: X, r: R, out: unknown[]) => void,
-  out: unknown[], wrap: (e: unknown) => never,
-): Promise<unknown[]> {
-  const pending: Awaitable<R>[] = [r];
-  for (let j = first + 1; j < xs.length; j++) {
-    try {
-      pending.push(f(xs[j]!));
-    } catch (e) {
-      pending.push(Promise.reject(e));
-    }
-  }
-  return Promise.all(pending).then((rs) => {
-    for (let k = 0; k < rs.length; k++) take(xs[first + k]!, rs[k]!, out);
-    return out;
-  }, wrap);
+/** A fusable per-item step (runtime/kernels.ts). */
+function spec<X, R>(shape: KernelShape, stepId: string, callback: string, fn: (x: X) => Awaitable<R>, take: (x: X, r: R, out: unknown[]) => void): KernelSpec {
+  return { shape, stepId, callback, fn: fn as (x: unknown) => unknown, take: take as (x: unknown, r: unknown, out: unknown[]) => void };
 }
 
 function perItem<X>(stepId: string, opType: string, up: Stream<X>, each: (x: X, emit: (item: unknown) => void) => Awaitable<void>): Stream<any> {
@@ -174,7 +133,7 @@ export function inspectDebug<X>(
 export function map<X, Y>(stepId: string, up: Stream<X>, mapper: (item: X) => Awaitable<Y>): Stream<Y> {
   const id = fullId(expectStream(up, stepId, "map"), stepId);
   checkFn(id, "mapper", mapper);
-  return kernelStep(stepId, "map", up, loop(id, "mapper", mapper, (_x, y, out) => { out.push(y); }));
+  return kernelStep(stepId, "map", up, spec("map", id, "mapper", mapper, (_x, y, out) => { out.push(y); }));
 }
 
 export function mapValue<V, W>(stepId: string, up: KeyedStream<V>, mapper: (value: V) => Awaitable<W>): KeyedStream<W> {
@@ -186,7 +145,7 @@ export function mapValue<V, W>(stepId: string, up: KeyedStream<V>, mapper: (valu
 export function filter<X>(stepId: string, up: Stream<X>, predicate: (item: X) => Awaitable<boolean>): Stream<X> {
   const id = fullId(expectStream(up, stepId, "filter"), stepId);
   checkFn(id, "predicate", predicate);
-  return kernelStep(stepId, "filter", up, loop(id, "predicate", predicate, (x, keep, out) => {
+  return kernelStep(stepId, "filter", up, spec("filter", id, "predicate", predicate, (x, keep, out) => {
     if (keep === true) out.push(x);
     else if (keep !== false) booleanOrThrow(id, "predicate", keep);
   }));
@@ -203,7 +162,7 @@ export function filterValue<V>(stepId: string, up: KeyedStream<V>, predicate: (v
 export function filterMap<X, Y>(stepId: string, up: Stream<X>, mapper: (item: X) => Awaitable<Y | Nullish>): Stream<Y> {
   const id = fullId(expectStream(up, stepId, "filterMap"), stepId);
   checkFn(id, "mapper", mapper);
-  return kernelStep(stepId, "filterMap", up, loop(id, "mapper", mapper, (_x, y, out) => {
+  return kernelStep(stepId, "filterMap", up, spec("filterMap", id, "mapper", mapper, (_x, y, out) => {
     if (y !== null && y !== undefined) out.push(y);
   }));
 }
@@ -219,7 +178,7 @@ export function filterMapValue<V, W>(stepId: string, up: KeyedStream<V>, mapper:
 export function flatMap<X, Y>(stepId: string, up: Stream<X>, mapper: (item: X) => Awaitable<Iterable<Y>>): Stream<Y> {
   const id = fullId(expectStream(up, stepId, "flatMap"), stepId);
   checkFn(id, "mapper", mapper);
-  return kernelStep(stepId, "flatMap", up, loop(id, "mapper", mapper, (_x, ys, out) => {
+  return kernelStep(stepId, "flatMap", up, spec("flatMap", id, "mapper", mapper, (_x, ys, out) => {
     if (Array.isArray(ys)) for (let i = 0; i < ys.length; i++) out.push(ys[i]);
     else for (const y of iterableOrThrow(id, "mapper", ys)) out.push(y);
   }));
@@ -252,7 +211,7 @@ export function flatten<X>(stepId: string, up: Stream<Iterable<X>>): Stream<X> {
 export function keyOn<X>(stepId: string, up: Stream<X>, key: (item: X) => Awaitable<string>): KeyedStream<X> {
   const id = fullId(expectStream(up, stepId, "keyOn"), stepId);
   checkFn(id, "key", key);
-  return kernelStep(stepId, "keyOn", up, loop(id, "key", key, (x, k, out) => {
+  return kernelStep(stepId, "keyOn", up, spec("keyOn", id, "key", key, (x, k, out) => {
     if (typeof k !== "string") {
       const cause = new TypeError(`'key' in step '${id}' must return a string, got ${typeOf(k)}`);
       throw new WeirError("INVALID_KEY", cause.message, { cause, stepId: id });
@@ -320,7 +279,7 @@ export function countFinal<X>(stepId: string, up: Stream<X>, key: (item: X) => A
       counts.set(k, (counts.get(k) ?? 0) + 1);
     };
     let counts = new Map<string, number>();
-    const countKeys = loop<X, string>(id, "key", key, (_x, k) => count(counts, k));
+    const countKeys = kernelLoop(spec<X, string>("map", id, "key", key, (_x, k) => count(counts, k)));
     const partial = kernelStep<[string, number]>("pre_count", "countFinal", s, (items, ctx) => {
       const mine = (counts = new Map());
       const r = countKeys(items, ctx);

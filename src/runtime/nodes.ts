@@ -1,5 +1,6 @@
 // The node runtimes: what each kind of engine node does with a dispatch call.
-import type { Step, BatchContext } from "../dataflow.js";
+import type { Step, BatchContext, Kernel, StepKind } from "../dataflow.js";
+import { fuseKernels, type KernelSpec } from "./kernels.js";
 import { WeirError, callbackError } from "../errors.js";
 import { AbortExecution, DynamicSource, FixedPartitionedSource, type StatefulSourcePartition, type StatelessSourcePartition } from "../inputs.js";
 import { DynamicSink, FixedPartitionedSink, type StatefulSinkPartition, type StatelessSinkPartition } from "../outputs.js";
@@ -205,8 +206,36 @@ class SourceNode extends BaseNode {
   }
 }
 
+/** What a transform node runs, in order: compiled kernel chains and batch transforms. */
+type Stage = { kernel: Kernel } | { transform: Extract<StepKind, { kind: "transform" }> };
+
+/** Compiles a node's steps: runs of fusable kernels become one generated loop; merge/redistribute vanish. */
+function compileStages(steps: readonly Step[]): Stage[] {
+  const stages: Stage[] = [];
+  let run: KernelSpec[] = [];
+  const flush = () => {
+    if (run.length > 0) stages.push({ kernel: fuseKernels(run) });
+    run = [];
+  };
+  for (const step of steps) {
+    const def = step.def;
+    if (def.kind === "kernel" && def.spec) {
+      run.push(def.spec);
+      continue;
+    }
+    flush();
+    if (def.kind === "kernel") stages.push({ kernel: def.kernel });
+    else if (def.kind === "transform") stages.push({ transform: def });
+    // merge, redistribute: items pass unchanged
+  }
+  flush();
+  return stages;
+}
+
 /** A fused chain of stateless steps (and merge/redistribute, which pass batches on). */
 class TransformNode extends BaseNode {
+  private readonly stages = compileStages(this.planned.steps);
+
   override onBatch(_port: number, epoch: number, items: unknown[], reply: Reply): Awaitable<void> {
     // A fresh context only when the epoch changed: async steps may still hold the previous one.
     if (this.ctx.epoch !== epoch) this.ctx = { epoch, workerIndex: this.rt.info.workerIndex, workerCount: this.rt.info.workerCount };
@@ -216,22 +245,20 @@ class TransformNode extends BaseNode {
   private ctx: BatchContext = { epoch: 0, workerIndex: 0, workerCount: 1 };
 
   private runFrom(i: number, items: unknown[], ctx: BatchContext, reply: Reply): Awaitable<void> {
-    const steps = this.planned.steps;
-    for (; i < steps.length; i++) {
-      const step: Step = steps[i]!;
-      const def = step.def;
-      if (def.kind === "kernel") {
-        const r = def.kernel(items, ctx);
-        const next = i + 1;
+    const stages = this.stages;
+    for (; i < stages.length; i++) {
+      const stage = stages[i]!;
+      const next = i + 1;
+      if ("kernel" in stage) {
+        const r = stage.kernel(items, ctx);
         if (!Array.isArray(r)) return r.then((out) => this.runFrom(next, out, ctx, reply));
         items = r;
         continue;
       }
-      if (def.kind !== "transform") continue; // merge, redistribute: items pass unchanged
-      const last = i === steps.length - 1;
+      const def = stage.transform;
+      const last = i === stages.length - 1;
       const outs: unknown[][] = Array.from({ length: Math.max(def.outputs, 1) }, () => []);
       const r = def.fn(items, ctx, (port, item) => outs[port]!.push(item));
-      const next = i + 1;
       if (isPromiseLike(r)) {
         return Promise.resolve(r).then(() => (last ? this.emitAll(outs, reply) : this.runFrom(next, outs[0]!, ctx, reply)));
       }
