@@ -3,6 +3,7 @@ import { WeirError, invalidArgument } from "./errors.js";
 import type { Source } from "./inputs.js";
 import type { Sink } from "./outputs.js";
 import type { KernelSpec } from "./runtime/kernels.js";
+import type { Awaitable } from "./types.js";
 
 /** What a primitive step does; the runtime compiles these into engine nodes (see runtime/plan.ts). */
 export type StepKind =
@@ -13,6 +14,8 @@ export type StepKind =
   /** A one-output stateless step as a loop over the batch returning the output batch (the fast path). */
   /** `spec`: a per-item step the runtime may compile together with its neighbours (runtime/kernels.ts). */
   | { kind: "kernel"; kernel: Kernel; spec?: KernelSpec }
+  /** Pre-aggregation before routing (one instance per worker): absorbs batches, gives partial results at each epoch close. */
+  | { kind: "combine"; create: () => Combiner }
   | { kind: "merge" }
   | { kind: "redistribute" }
   | { kind: "stateful"; builder: (resume: unknown) => unknown };
@@ -22,6 +25,16 @@ export type BatchFn = (items: unknown[], ctx: BatchContext, emit: (port: number,
 
 /** A one-output stateless batch function: returns the output items (or a Promise of them). */
 export type Kernel = (items: unknown[], ctx: BatchContext) => unknown[] | Promise<unknown[]>;
+
+/** A combine step's per-worker state (see StepKind "combine"). */
+export interface Combiner {
+  /** Absorbs a batch (in order; calls never overlap). */
+  add(items: unknown[], ctx: BatchContext): Awaitable<void>;
+  /** It holds enough that its results should move on before the epoch closes (bounds memory). */
+  readonly full: boolean;
+  /** Its results so far, leaving it empty. */
+  take(): unknown[];
+}
 
 export interface BatchContext {
   readonly epoch: number;

@@ -1,7 +1,7 @@
 // The operators of API.md §3 (`op`). Stateless ones are batch transforms the runtime fuses;
 // stateful ones are composed from `statefulBatch` (see stateful.ts, join.ts).
 import util from "node:util";
-import { addPrimitive, builtin, Dataflow, errorStepId, expectStream, scopeFor, Stream, type BatchFn, type Kernel, type KeyedStream, type StepKind } from "./dataflow.js";
+import { addPrimitive, builtin, Dataflow, errorStepId, expectStream, scopeFor, Stream, type BatchFn, type Kernel, type KeyedStream, type StepKind, type Combiner } from "./dataflow.js";
 import { kernelLoop, type KernelShape, type KernelSpec } from "./runtime/kernels.js";
 import { callbackError, invalidArgument, invalidReturn, WeirError } from "./errors.js";
 import { Source } from "./inputs.js";
@@ -32,6 +32,15 @@ function kernelStep<Y>(stepId: string, opType: string, up: unknown, kernel: Kern
   const def: StepKind = typeof kernel === "function" ? { kind: "kernel", kernel } : { kind: "kernel", kernel: kernelLoop(kernel), spec: kernel };
   return addPrimitive(scope, stepId, opType, def, [s], ["down"], [{ portName: "up", streams: [s] }])[0] as Stream<Y>;
 }
+
+function combineStep<Y>(stepId: string, opType: string, up: unknown, create: () => Combiner): Stream<Y> {
+  const s = expectStream(up, stepId, opType);
+  const scope = scopeFor([s], stepId, opType);
+  return addPrimitive(scope, stepId, opType, { kind: "combine", create }, [s], ["down"], [{ portName: "up", streams: [s] }])[0] as Stream<Y>;
+}
+
+/** A combiner with this many distinct keys passes them on before its epoch closes. */
+const COMBINER_MAX_KEYS = 65_536;
 
 /** A fusable per-item step (runtime/kernels.ts). */
 function spec<X, R>(shape: KernelShape, stepId: string, callback: string, fn: (x: X) => Awaitable<R>, take: (x: X, r: R, out: unknown[]) => void): KernelSpec {
@@ -270,7 +279,8 @@ export function countFinal<X>(stepId: string, up: Stream<X>, key: (item: X) => A
   const s = expectStream(up, stepId, "countFinal");
   return builtin("countFinal", stepId, s, (id) => {
     checkFn(id, "key", key);
-    // Counted per batch before routing: one [key, n] pair per distinct key leaves the worker.
+    // Counted on each worker before routing (a combiner, flushed at every epoch close): one [key, n]
+    // pair per distinct key and epoch leaves the worker.
     const count = (counts: Map<string, number>, k: unknown) => {
       if (typeof k !== "string") {
         const cause = new TypeError(`'key' in step '${id}' must return a string, got ${typeOf(k)}`);
@@ -278,12 +288,18 @@ export function countFinal<X>(stepId: string, up: Stream<X>, key: (item: X) => A
       }
       counts.set(k, (counts.get(k) ?? 0) + 1);
     };
-    let counts = new Map<string, number>();
-    const countKeys = kernelLoop(spec<X, string>("map", id, "key", key, (_x, k) => count(counts, k)));
-    const partial = kernelStep<[string, number]>("pre_count", "countFinal", s, (items, ctx) => {
-      const mine = (counts = new Map());
-      const r = countKeys(items, ctx);
-      return Array.isArray(r) ? [...mine] : r.then(() => [...mine]);
+    const partial = combineStep<[string, number]>("pre_count", "countFinal", s, () => {
+      let counts = new Map<string, number>();
+      const countKeys = kernelLoop(spec<X, string>("map", id, "key", key, (_x, k) => count(counts, k)));
+      return {
+        add: (items, ctx) => andThen(countKeys(items, ctx), () => undefined),
+        get full() { return counts.size >= COMBINER_MAX_KEYS; },
+        take: () => {
+          const out = [...counts];
+          counts = new Map();
+          return out;
+        },
+      };
     });
     return statefulBatch<number, number, { acc: number } | undefined>("count", partial, (resume) =>
       new FoldLogic<number, number>(resume, () => 0, (acc, n) => acc + n));

@@ -1,5 +1,5 @@
 // The node runtimes: what each kind of engine node does with a dispatch call.
-import type { Step, BatchContext, Kernel, StepKind } from "../dataflow.js";
+import type { Step, BatchContext, Combiner, Kernel, StepKind } from "../dataflow.js";
 import { fuseKernels, type KernelSpec } from "./kernels.js";
 import { WeirError, callbackError } from "../errors.js";
 import { AbortExecution, DynamicSource, FixedPartitionedSource, type StatefulSourcePartition, type StatelessSourcePartition } from "../inputs.js";
@@ -207,7 +207,7 @@ class SourceNode extends BaseNode {
 }
 
 /** What a transform node runs, in order: compiled kernel chains and batch transforms. */
-type Stage = { kernel: Kernel } | { transform: Extract<StepKind, { kind: "transform" }> };
+type Stage = { kernel: Kernel } | { transform: Extract<StepKind, { kind: "transform" }> } | { combiner: Combiner };
 
 /** Compiles a node's steps: runs of fusable kernels become one generated loop; merge/redistribute vanish. */
 function compileStages(steps: readonly Step[]): Stage[] {
@@ -226,6 +226,7 @@ function compileStages(steps: readonly Step[]): Stage[] {
     flush();
     if (def.kind === "kernel") stages.push({ kernel: def.kernel });
     else if (def.kind === "transform") stages.push({ transform: def });
+    else if (def.kind === "combine") stages.push({ combiner: def.create() });
     // merge, redistribute: items pass unchanged
   }
   flush();
@@ -255,6 +256,10 @@ class TransformNode extends BaseNode {
         items = r;
         continue;
       }
+      if ("combiner" in stage) {
+        const c = stage.combiner;
+        return andThen(c.add(items, ctx), () => (c.full ? this.runFrom(next, c.take(), ctx, reply) : undefined));
+      }
       const def = stage.transform;
       const last = i === stages.length - 1;
       const outs: unknown[][] = Array.from({ length: Math.max(def.outputs, 1) }, () => []);
@@ -266,6 +271,21 @@ class TransformNode extends BaseNode {
       items = outs[0]!;
     }
     this.rt.emit(this.planned, 0, items, reply);
+  }
+
+  /** Combiners give their results at every epoch close, in stage order (one may feed the next). */
+  override onEpochClosed(_epoch: number, reply: Reply): Awaitable<void> {
+    const flushFrom = (i: number): Awaitable<void> => {
+      for (; i < this.stages.length; i++) {
+        const stage = this.stages[i]!;
+        if (!("combiner" in stage)) continue;
+        const items = stage.combiner.take();
+        if (items.length === 0) continue;
+        const next = i + 1;
+        return andThen(this.runFrom(next, items, this.ctx, reply), () => flushFrom(next));
+      }
+    };
+    return flushFrom(0);
   }
 
   private emitAll(outs: unknown[][], reply: Reply): void {

@@ -71,7 +71,7 @@ export function planFlow(flow: Dataflow): PlannedNode[] {
   for (const step of steps) {
     const up = step.inputs[0];
     // Fuse a stateless step into its producer's node when it is that port's only consumer.
-    const stateless = (k: string) => k === "transform" || k === "kernel";
+    const stateless = (k: string) => k === "transform" || k === "kernel" || k === "combine";
     if (stateless(step.def.kind) && step.inputs.length === 1 && up) {
       const producer = up._producer.step;
       const node = nodeOfStep.get(producer.index);
