@@ -10,7 +10,7 @@ import { RecoveryConfig } from "./recovery.js";
 
 const USAGE = `usage:
   weir run <file>[:<export>[(<json args>)]] [-w N] [-i ID -a "host:port;host:port"] [-r DIR -s SECS -b SECS]
-  weir testing <file>[:<export>[(<json args>)]] -p P [-w N] [-s SECS]
+  weir testing <file>[:<export>[(<json args>)]] -p P [-w N] [-r DIR -s SECS -b SECS]
   weir visualize <file>[:<export>] [-o json|mermaid|plantuml] [-r]
   weir recovery init <dir> <partCount>`;
 
@@ -97,12 +97,29 @@ async function cmdTesting(argv: string[]): Promise<number> {
   const rest = argv.filter((a, i) => !(a === "-p" || a === "--processes" || argv[i - 1] === "-p" || argv[i - 1] === "--processes"));
   const addresses = Array.from({ length: processes }, (_, i) => `localhost:${2101 + i}`).join(";");
   const self = fileURLToPath(import.meta.url);
-  const codes = await Promise.all(Array.from({ length: processes }, (_, i) => new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, [self, "run", ...rest, "-i", String(i), "-a", addresses], { stdio: "inherit" });
-    child.on("exit", (code) => resolve(code ?? 1));
-  })));
-  void positionals;
-  return codes.find((c) => c !== 0) ?? 0;
+  // Each child is in its own process group, so a terminal's Ctrl-C reaches only this process, which passes every SIGINT/SIGTERM
+  // on to the children once (the first drains them, a second interrupts them) and exits with their code.
+  const children = new Set<ReturnType<typeof spawn>>();
+  const forward = (sig: NodeJS.Signals) => {
+    for (const child of children) child.kill(sig);
+  };
+  process.on("SIGINT", forward);
+  process.on("SIGTERM", forward);
+  try {
+    const codes = await Promise.all(Array.from({ length: processes }, (_, i) => new Promise<number>((resolve) => {
+      const child = spawn(process.execPath, [self, "run", ...rest, "-i", String(i), "-a", addresses], { stdio: "inherit", detached: true });
+      children.add(child);
+      child.on("exit", (code, signal) => {
+        children.delete(child);
+        resolve(code ?? (signal === "SIGINT" ? 130 : signal === "SIGTERM" ? 143 : 1));
+      });
+    })));
+    void positionals;
+    return codes.find((c) => c !== 0) ?? 0;
+  } finally {
+    process.off("SIGINT", forward);
+    process.off("SIGTERM", forward);
+  }
 }
 
 async function cmdVisualize(argv: string[]): Promise<number> {
