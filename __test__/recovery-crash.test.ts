@@ -1,6 +1,7 @@
 // Crash tests (API.md §9): real `weir run … -r DIR -s 0` processes are killed with SIGKILL at seeded random moments, or
-// abort at named points through the test-only hook `WEIR_TEST_CRASH_BEFORE_FRONT=<n>` (the n-th epoch write of the
-// process dies after its snapshot rows commit and before the front that validates them), and are rerun until one exits 0.
+// abort at named points through the test-only hook `WEIR_TEST_CRASH_IN_WRITE=<n>` (the n-th epoch write of the process
+// dies once partition 0 has committed its rows and front, before the other partitions do; with one partition, once the
+// write is complete), and are rerun until one exits 0.
 // The output must equal a run without crashes: the same bytes with 1 worker (`FileSink` truncates to its snapshot on
 // resume), the same lines in any order with 2 workers; in the at-least-once sink no line may be missing. Also: 1 → 2 → 1
 // processes on one store, and damaged store files.
@@ -190,9 +191,9 @@ async function runScenario(c: Config, f: Files, crashes: Crash[], extra: string[
     const r = await weir(runArgs(c, f, extra), {
       cwd: f.dir,
       ...(crash.kind === "kill" ? { killAfterMs: crash.afterMs } : {}),
-      ...(crash.kind === "hook" ? { env: { WEIR_TEST_CRASH_BEFORE_FRONT: String(crash.n) } } : {}),
+      ...(crash.kind === "hook" ? { env: { WEIR_TEST_CRASH_IN_WRITE: String(crash.n) } } : {}),
     });
-    const how = crash.kind === "kill" ? `SIGKILL@${crash.afterMs}ms` : crash.kind === "hook" ? `abort before front #${crash.n}` : "clean";
+    const how = crash.kind === "kill" ? `SIGKILL@${crash.afterMs}ms` : crash.kind === "hook" ? `abort in write #${crash.n}` : "clean";
     const outcome = r.code === 0 ? "exit 0" : r.signal ? r.signal : `exit ${r.code}`;
     schedule.push({ how, outcome, ms: r.ms });
     const expected = crash.kind === "kill" ? ["SIGKILL", "exit 0"] : crash.kind === "hook" ? ["SIGABRT", "exit 0"] : ["exit 0"];
@@ -244,7 +245,7 @@ describe("crash and resume (real processes)", { timeout: 180_000 }, () => {
     }));
   });
 
-  it("named points: abort before the front of write 1, 2, 3, 10, 30 and 60 in turn, then finish (4 flows)", async () => {
+  it("named points: abort in write 1, 2, 3, 10, 30 and 60 in turn, then finish (4 flows)", async () => {
     const points = [1, 2, 3, 10, 30, 60];
     await Promise.all(CONFIGS.map(async (c) => {
       const f = await newFiles(`named-${c.flow}-${c.workers}`, 3);
@@ -257,9 +258,9 @@ describe("crash and resume (real processes)", { timeout: 180_000 }, () => {
     }));
   });
 
-  it("a crash before the first front leaves no resume point: the rerun starts over", async () => {
+  it("a crash in the first write, before partition 1 has a front, leaves no resume point: the rerun starts over", async () => {
     const c = CONFIGS[0]!;
-    const f = await newFiles("first-front", 1);
+    const f = await newFiles("first-front", 2);
     const schedule = await runScenario(c, f, [{ kind: "hook", n: 1 }]);
     expect(schedule.map((a) => a.outcome)).toEqual(["SIGABRT", "exit 0"]);
     checkOutput(c, f, references.get(configName(c))!, schedule);
@@ -269,14 +270,14 @@ describe("crash and resume (real processes)", { timeout: 180_000 }, () => {
     const c: Config = { flow: "runningSum", workers: 1, parts: 2, n: 100 };
     const ref = references.get(configName(CONFIGS[1]!))!; // same flow, parts and n: the same lines
     const f = await newFiles("rescale", 2);
-    const first = await weir(runArgs(c, f), { cwd: f.dir, env: { WEIR_TEST_CRASH_BEFORE_FRONT: "40" } });
+    const first = await weir(runArgs(c, f), { cwd: f.dir, env: { WEIR_TEST_CRASH_IN_WRITE: "40" } });
     expect(first.signal, first.stderr).toBe("SIGABRT");
     expect(lines(readFileSync(f.out, "utf8")).length).toBeGreaterThan(0);
 
     // Process 1 dies at its 8th epoch write; process 0 is killed as soon as it has (the whole cluster went down).
     const [p0, p1] = await freePorts(2);
     const addresses = `127.0.0.1:${p0};127.0.0.1:${p1}`;
-    const second = weir(runArgs(c, f, ["-i", "1", "-a", addresses]), { cwd: f.dir, env: { WEIR_TEST_CRASH_BEFORE_FRONT: "8" } });
+    const second = weir(runArgs(c, f, ["-i", "1", "-a", addresses]), { cwd: f.dir, env: { WEIR_TEST_CRASH_IN_WRITE: "8" } });
     const [a, b] = await Promise.all([weir(runArgs(c, f, ["-i", "0", "-a", addresses]), { cwd: f.dir, killWhen: second }), second]);
     expect(b.signal, b.stderr).toBe("SIGABRT");
     expect(a.killed || a.code === 1, a.stderr).toBe(true);
@@ -305,7 +306,7 @@ describe("crash and resume (real processes)", { timeout: 180_000 }, () => {
     const addresses = `127.0.0.1:${p0};127.0.0.1:${p1}`;
     const [a, b] = await Promise.all([
       weir(runArgs(c, f, ["-i", "0", "-a", addresses]), { cwd: f.dir, timeoutMs: 12_000 }),
-      weir(runArgs(c, f, ["-i", "1", "-a", addresses]), { cwd: f.dir, env: { WEIR_TEST_CRASH_BEFORE_FRONT: "8" } }),
+      weir(runArgs(c, f, ["-i", "1", "-a", addresses]), { cwd: f.dir, env: { WEIR_TEST_CRASH_IN_WRITE: "8" } }),
     ]);
     expect(b.signal, b.stderr).toBe("SIGABRT");
     expect(a.code, a.stderr).toBe(1);
@@ -316,7 +317,7 @@ describe("crash and resume (real processes)", { timeout: 180_000 }, () => {
     const c: Config = { flow: "windowed", workers: 1, parts: 2, n: 100 };
     const ref = references.get(configName(CONFIGS[3]!))!;
     const f = await newFiles("rescale-up", 3);
-    const first = await weir(runArgs(c, f), { cwd: f.dir, env: { WEIR_TEST_CRASH_BEFORE_FRONT: "50" } });
+    const first = await weir(runArgs(c, f), { cwd: f.dir, env: { WEIR_TEST_CRASH_IN_WRITE: "50" } });
     expect(first.signal, first.stderr).toBe("SIGABRT");
     const [p0, p1] = await freePorts(2);
     const addresses = `127.0.0.1:${p0};127.0.0.1:${p1}`;
@@ -402,12 +403,9 @@ describe("damaged store files", () => {
     expect(await resumeError(dir)).toMatchObject({ code: expect.stringMatching(/^RECOVERY_/) });
   });
 
-  // Fails today with `INTERNAL: recovery store: database disk image is malformed`: Store::open only reads the `meta`
-  // table, and later SQLITE_CORRUPT/SQLITE_NOTADB errors go through `From<rusqlite::Error> for RecoveryError`, which maps
-  // every SQLite error to `Io` (INTERNAL). Fix (crates/engine/src/recovery.rs): map `ErrorCode::DatabaseCorrupt` and
-  // `ErrorCode::NotADatabase` to `RecoveryError::Inconsistent` naming the partition (and/or run `PRAGMA quick_check`
-  // per partition in `Store::open`, turning a non-"ok" answer into RECOVERY_INCONSISTENT).
-  it.fails("a partition with a garbled page in the middle is RECOVERY_*", async () => {
+  // Found at start-up by `PRAGMA quick_check` (the resume itself reads only a few pages); SQLite's "malformed" and "not a
+  // database" errors anywhere else are RECOVERY_INCONSISTENT too.
+  it("a partition with a garbled page in the middle is RECOVERY_INCONSISTENT, naming the file", async () => {
     for (const frac of [0.5, 0.9]) {
       const dir = damagedCopy((file) => {
         const b = readFileSync(file);
@@ -416,7 +414,7 @@ describe("damaged store files", () => {
         writeFileSync(file, b);
       });
       const err = await resumeError(dir);
-      expect((err as { code: string }).code, String((err as Error).message)).toMatch(/^RECOVERY_/);
+      expect(err, `garbled at ${frac}`).toMatchObject({ code: "RECOVERY_INCONSISTENT", message: expect.stringMatching(/part-1\.sqlite3.*corrupt/) });
     }
   });
 });
