@@ -1,8 +1,9 @@
 //! Clocks: a sense of time per key, giving each value a timestamp and the stream a watermark (API.md §4).
 import { invalidArgument } from "../errors.js";
 import type { Nullish } from "../types.js";
-import { ReturnFault, callUser, notADate, rejectPromise } from "./faults.js";
+import { CallbackFault, ReturnFault, callUser, notADate, rejectPromise } from "./faults.js";
 import { MAX_MS, MIN_MS, addMs, isDurationMs, isValidDate, show, subMs } from "./time.js";
+import { MS_LANE, type MsClock } from "./ms-lane.js";
 
 /**
  * The per-key logic of a clock. The window driver calls `beforeBatch` once per batch, then `onItem` per value;
@@ -37,9 +38,11 @@ function sampleNow(nowGetter: () => Date): number {
 }
 
 /** `SystemClock`'s logic; exported (not from the package) so tests can drive it with a manual `nowGetter`. */
-export class SystemClockLogic implements ClockLogic<unknown, undefined> {
+export class SystemClockLogic implements ClockLogic<unknown, undefined>, MsClock<unknown> {
+  readonly [MS_LANE] = true as const;
   readonly #nowGetter: () => Date;
   #now: Date;
+  lastWatermarkMs = MIN_MS;
 
   constructor(nowGetter: () => Date = systemNow) {
     this.#nowGetter = nowGetter;
@@ -52,6 +55,12 @@ export class SystemClockLogic implements ClockLogic<unknown, undefined> {
 
   onItem(_value: unknown): [Date, Date] {
     return [this.#now, this.#now];
+  }
+
+  stampMs(_value: unknown): number {
+    const ms = this.#now.getTime();
+    this.lastWatermarkMs = ms;
+    return ms;
   }
 
   onNotify(): Date {
@@ -155,7 +164,9 @@ function identity(ts: Date): Date {
   return ts;
 }
 
-class EventClockLogic<V> implements ClockLogic<V, EventClockState> {
+class EventClockLogic<V> implements ClockLogic<V, EventClockState>, MsClock<V> {
+  readonly [MS_LANE] = true as const;
+  lastWatermarkMs = MIN_MS;
   readonly #config: EventClock<V>;
   #systemNowMs: number;
   #systemTimeOfMaxEventMs: number;
@@ -195,6 +206,27 @@ class EventClockLogic<V> implements ClockLogic<V, EventClockState> {
       return [ts, this.#watermarkDate(candidateMs)];
     }
     return [ts, this.#watermarkDate(watermarkMs)];
+  }
+
+  stampMs(value: V): number {
+    let ts: unknown;
+    try {
+      ts = this.#config.tsGetter(value);
+    } catch (err) {
+      throw new CallbackFault("tsGetter", err);
+    }
+    if (!isValidDate(ts)) throw new ReturnFault("tsGetter", notADate(ts));
+    const tsMs = ts.getTime();
+    const watermarkMs = this.#watermarkMs();
+    const candidateMs = subMs(tsMs, this.#config.waitForSystemDurationMs);
+    if (candidateMs > watermarkMs) {
+      this.#watermarkBaseMs = candidateMs;
+      this.#systemTimeOfMaxEventMs = this.#systemNowMs;
+      this.lastWatermarkMs = candidateMs;
+    } else {
+      this.lastWatermarkMs = watermarkMs;
+    }
+    return tsMs;
   }
 
   onNotify(): Date {

@@ -7,7 +7,8 @@ import { type Awaitable, type Nullish, isPromiseLike } from "../types.js";
 import type { Clock, ClockLogic } from "./clock.js";
 import { notADate, stepError } from "./faults.js";
 import type { WindowMetadata } from "./metadata.js";
-import { type QueueState, WindowQueue } from "./queue.js";
+import { type MsClock, type MsWindower, hasMsLane } from "./ms-lane.js";
+import { type QueueState, WindowQueue, tsOf } from "./queue.js";
 import { type Steps, runSteps } from "./steps.js";
 import { MAX_MS, MIN_MS, isValidDate, show } from "./time.js";
 import type { Windower, WindowerLogic } from "./windower.js";
@@ -76,6 +77,9 @@ export class WindowDriver<V, W, S> {
   readonly #windower: WindowerLogic<unknown>;
   readonly #logics = new Map<number, WindowLogic<V, W, S>>();
   readonly #queue: WindowQueue<V>;
+  // Both set when the clock and windower logics are built-ins: then values take the ms lane (ms-lane.ts).
+  readonly #msClock: MsClock<V> | undefined;
+  readonly #msWindower: MsWindower | undefined;
   #watermarkMs: number;
   // Set by #timestamp: the watermark after the value just stamped.
   #itemWatermark = new Date(MIN_MS);
@@ -99,6 +103,9 @@ export class WindowDriver<V, W, S> {
     this.#builder = config.builder;
     this.#clock = clock;
     this.#windower = windower;
+    const lane = hasMsLane(clock) && hasMsLane(windower);
+    this.#msClock = lane ? clock as unknown as MsClock<V> : undefined;
+    this.#msWindower = lane ? windower as unknown as MsWindower : undefined;
     this.#queue = new WindowQueue<V>(config.ordered, resume?.queue);
     this.#watermarkMs = resume?.watermarkMs ?? MIN_MS;
   }
@@ -123,14 +130,18 @@ export class WindowDriver<V, W, S> {
 
   /** Step 6: when to wake, in system time; `undefined`: only items or EOF advance the windows. */
   notifyAt(): Date | undefined {
-    let at = this.#windowerCall("notifyAt") as Date | Nullish;
-    if (at === null || at === undefined) at = undefined;
-    else if (!isValidDate(at)) throw invalidReturn(this.#stepId, "windower.notifyAt", notADate(at));
+    let atMs: number | undefined;
+    if (this.#msWindower !== undefined) {
+      atMs = this.#msWindower.notifyAtMs();
+    } else {
+      const at = this.#windowerCall("notifyAt") as Date | Nullish;
+      if (at !== null && at !== undefined && !isValidDate(at)) throw invalidReturn(this.#stepId, "windower.notifyAt", notADate(at));
+      atMs = at?.getTime();
+    }
     const oldest = this.#queue.oldest();
-    if (oldest !== undefined && (at === undefined || oldest.tsMs < at.getTime())) at = oldest.ts;
-    if (at === undefined) return undefined;
-    const eventTime = at;
-    const systemTime = this.#clockCall("toSystemUtc", eventTime);
+    if (oldest !== undefined && (atMs === undefined || oldest.tsMs < atMs)) atMs = oldest.tsMs;
+    if (atMs === undefined) return undefined;
+    const systemTime = this.#clockCall("toSystemUtc", new Date(atMs));
     if (systemTime === null || systemTime === undefined) return undefined;
     if (!isValidDate(systemTime)) throw invalidReturn(this.#stepId, "clock.toSystemUtc", notADate(systemTime));
     return systemTime;
@@ -145,15 +156,37 @@ export class WindowDriver<V, W, S> {
     this.#clockCall("beforeBatch");
     const events: WindowEvent<V, W>[] = [];
     let watermarkMs = this.#watermarkMs;
-    for (const value of values) {
-      const ts = this.#timestamp(value);
-      watermarkMs = this.#advance(this.#itemWatermark);
-      if (ts.getTime() < watermarkMs) {
-        for (const id of this.#ids("windower.lateFor", this.#windowerCall("lateFor", ts))) {
-          events.push(["late", [id, value]]);
+    const clock = this.#msClock;
+    const windower = this.#msWindower;
+    if (clock !== undefined && windower !== undefined) {
+      let callback = "clock.onItem";
+      try {
+        for (const value of values) {
+          callback = "clock.onItem";
+          const tsMs = clock.stampMs(value);
+          watermarkMs = this.#advanceMs(clock.lastWatermarkMs);
+          if (tsMs < watermarkMs) {
+            callback = "windower.lateFor";
+            windower.lateRangeMs(tsMs);
+            for (let id = windower.firstId; id <= windower.lastId; id++) events.push(["late", [id, value]]);
+          } else {
+            this.#queue.pushMs(value, tsMs);
+          }
         }
-      } else {
-        this.#queue.push(value, ts);
+      } catch (err) {
+        throw stepError(this.#stepId, callback, err);
+      }
+    } else {
+      for (const value of values) {
+        const ts = this.#timestamp(value);
+        watermarkMs = this.#advance(this.#itemWatermark);
+        if (ts.getTime() < watermarkMs) {
+          for (const id of this.#ids("windower.lateFor", this.#windowerCall("lateFor", ts))) {
+            events.push(["late", [id, value]]);
+          }
+        } else {
+          this.#queue.push(value, ts);
+        }
       }
     }
     yield* this.#flush(events, watermarkMs);
@@ -168,8 +201,27 @@ export class WindowDriver<V, W, S> {
 
   // Steps 2–4: play due values into their windows, then merges, then closes.
   *#flush(events: WindowEvent<V, W>[], watermarkMs: number): Steps<void> {
-    for (const { value, ts } of this.#queue.takeDue(watermarkMs)) {
-      for (const id of this.#ids("windower.openFor", this.#windowerCall("openFor", ts))) {
+    const lane = this.#msWindower;
+    for (const entry of this.#queue.takeDue(watermarkMs)) {
+      const value = entry.value;
+      // The window ids: the range first…last (ms lane), or the windower's list.
+      let ids: number[] | undefined;
+      let first = 0;
+      let last: number;
+      if (lane !== undefined) {
+        try {
+          lane.openRangeMs(entry.tsMs);
+        } catch (err) {
+          throw stepError(this.#stepId, "windower.openFor", err);
+        }
+        first = lane.firstId;
+        last = lane.lastId;
+      } else {
+        ids = this.#ids("windower.openFor", this.#windowerCall("openFor", tsOf(entry)));
+        last = ids.length - 1;
+      }
+      for (let k = first; k <= last; k++) {
+        const id = ids === undefined ? k : ids[k]!;
         let logic = this.#logics.get(id);
         if (logic === undefined) {
           logic = yield* this.#buildLogic(undefined);
@@ -196,7 +248,8 @@ export class WindowDriver<V, W, S> {
       this.#emitDown(events, targetId, out, "onMerge");
     }
 
-    for (const [id, meta] of this.#closes(this.#windowerCall("closeFor", new Date(watermarkMs)))) {
+    const closing = lane !== undefined ? lane.closeForMs(watermarkMs) : this.#windowerCall("closeFor", new Date(watermarkMs));
+    for (const [id, meta] of this.#closes(closing)) {
       const logic = this.#logics.get(id);
       if (logic !== undefined) {
         this.#logics.delete(id);
@@ -252,7 +305,11 @@ export class WindowDriver<V, W, S> {
 
   // Watermarks never go back (a system clock stepping back, a resumed clock), so closed windows stay closed.
   #advance(watermark: Date): number {
-    const ms = Math.min(watermark.getTime(), LAST_ITEM_WATERMARK_MS);
+    return this.#advanceMs(watermark.getTime());
+  }
+
+  #advanceMs(watermarkMs: number): number {
+    const ms = Math.min(watermarkMs, LAST_ITEM_WATERMARK_MS);
     if (ms > this.#watermarkMs) this.#watermarkMs = ms;
     return this.#watermarkMs;
   }
@@ -306,6 +363,7 @@ export class WindowDriver<V, W, S> {
   }
 
   #emitDown(events: WindowEvent<V, W>[], id: number, out: unknown, callback: string): void {
+    if (Array.isArray(out) && out.length === 0) return;
     if (!isIterable(out)) {
       throw invalidReturn(this.#stepId, callback, `returned ${show(out)}; expected an iterable of values to emit`);
     }

@@ -4,7 +4,8 @@ import { show } from "./time.js";
 
 export interface QueuedValue<V> {
   readonly value: V;
-  readonly ts: Date;
+  /** The clock's `Date`, or `undefined` when the value came through the ms lane (see `tsOf`). */
+  readonly ts: Date | undefined;
   readonly tsMs: number;
   /** Arrival order, to keep equal timestamps stable. */
   readonly seq: number;
@@ -37,7 +38,14 @@ export class WindowQueue<V> {
   }
 
   push(value: V, ts: Date): void {
-    const entry: QueuedValue<V> = { value, ts, tsMs: ts.getTime(), seq: this.#seq++ };
+    this.#add({ value, ts, tsMs: ts.getTime(), seq: this.#seq++ });
+  }
+
+  pushMs(value: V, tsMs: number): void {
+    this.#add({ value, ts: undefined, tsMs, seq: this.#seq++ });
+  }
+
+  #add(entry: QueuedValue<V>): void {
     if (this.#ordered) this.#heap.push(entry);
     else this.#arrivals.push(entry);
   }
@@ -66,6 +74,11 @@ export class WindowQueue<V> {
     const entries = this.#ordered ? this.#heap.sorted() : this.#arrivals;
     return entries.map((e) => [e.value, e.tsMs]);
   }
+}
+
+/** A queued value's timestamp as a `Date`. */
+export function tsOf<V>(entry: QueuedValue<V>): Date {
+  return entry.ts ?? new Date(entry.tsMs);
 }
 
 function before<V>(a: QueuedValue<V>, b: QueuedValue<V>): number {

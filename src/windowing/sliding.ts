@@ -4,6 +4,7 @@ import { MinHeap } from "./heap.js";
 import { type WindowMetadata, windowMetadata } from "./metadata.js";
 import { MAX_MS, MIN_MS, clampMs, isValidDate, show } from "./time.js";
 import { Windower, type WindowerLogic } from "./windower.js";
+import { MS_LANE, type MsWindower } from "./ms-lane.js";
 
 /**
  * Windows of `lengthMs` starting every `offsetMs`: window `i` (any integer, negative before `alignTo`) is
@@ -95,7 +96,10 @@ interface OpenWindow {
 const EXACT_LIMIT = 2 ** 52;
 
 /** The logic of sliding and tumbling windowers; exported (not from the package) for tests. */
-export class SlidingWindowerLogic implements WindowerLogic<SlidingWindowerState> {
+export class SlidingWindowerLogic implements WindowerLogic<SlidingWindowerState>, MsWindower {
+  readonly [MS_LANE] = true as const;
+  firstId = 0;
+  lastId = -1;
   readonly #lengthMs: number;
   readonly #offsetMs: number;
   readonly #alignMs: number;
@@ -135,12 +139,28 @@ export class SlidingWindowerLogic implements WindowerLogic<SlidingWindowerState>
     return this.intersects(ts.getTime());
   }
 
+  openRangeMs(tsMs: number): void {
+    this.lateRangeMs(tsMs);
+    for (let id = this.firstId; id <= this.lastId; id++) if (!this.#open.has(id)) this.#openWindow(id);
+  }
+
+  lateRangeMs(tsMs: number): void {
+    const [first, last] = this.#idRange(tsMs);
+    this.firstId = first;
+    this.lastId = last;
+  }
+
   merged(): [number, number][] {
     return [];
   }
 
   closeFor(watermark: Date): [number, WindowMetadata][] {
-    const watermarkMs = watermark.getTime();
+    return this.closeForMs(watermark.getTime());
+  }
+
+  closeForMs(watermarkMs: number): [number, WindowMetadata][] {
+    const top = this.#byClose.peek();
+    if (top === undefined || top.closeMs > watermarkMs) return [];
     const closing: OpenWindow[] = [];
     for (let top = this.#byClose.peek(); top !== undefined && top.closeMs <= watermarkMs; top = this.#byClose.peek()) {
       this.#byClose.pop();
@@ -152,8 +172,12 @@ export class SlidingWindowerLogic implements WindowerLogic<SlidingWindowerState>
   }
 
   notifyAt(): Date | undefined {
-    const first = this.#byClose.peek();
-    return first === undefined ? undefined : new Date(first.closeMs);
+    const at = this.notifyAtMs();
+    return at === undefined ? undefined : new Date(at);
+  }
+
+  notifyAtMs(): number | undefined {
+    return this.#byClose.peek()?.closeMs;
   }
 
   isEmpty(): boolean {
