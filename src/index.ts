@@ -1,6 +1,8 @@
 // weir: stream processing for TypeScript on a Rust/Timely Dataflow core.
 export { Dataflow, Stream, operator, type KeyedStream } from "./dataflow.js";
 export * as op from "./operators.js";
+export type { BranchOut } from "./operators.js";
+export type { JoinInsertMode, JoinEmitMode, Sides, JoinRow } from "./join.js";
 export { WeirError, type WeirErrorCode } from "./errors.js";
 export { StatefulLogic, StatefulBatchLogic, type LogicResult } from "./stateful.js";
 export * from "./ttlcache.js";
