@@ -1,7 +1,7 @@
 //! Clocks: a sense of time per key, giving each value a timestamp and the stream a watermark (API.md §4).
 import { invalidArgument } from "../errors.js";
 import type { Nullish } from "../types.js";
-import { CallbackFault, ReturnFault, callUser, notADate, rejectPromise } from "./faults.js";
+import { ReturnFault, callUser, fault, notADate, rejectPromise } from "./faults.js";
 import { MAX_MS, MIN_MS, addMs, isDurationMs, isValidDate, show, subMs } from "./time.js";
 import { MS_LANE, type MsClock } from "./ms-lane.js";
 
@@ -213,7 +213,7 @@ class EventClockLogic<V> implements ClockLogic<V, EventClockState>, MsClock<V> {
     try {
       ts = this.#config.tsGetter(value);
     } catch (err) {
-      throw new CallbackFault("tsGetter", err);
+      throw fault("tsGetter", err);
     }
     if (!isValidDate(ts)) throw new ReturnFault("tsGetter", notADate(ts));
     const tsMs = ts.getTime();

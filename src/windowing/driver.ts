@@ -58,6 +58,12 @@ export interface WindowDriverState<V, S> {
   watermarkMs: number;
 }
 
+/** Values of a batch due on arrival: played before the queue's, in arrival order (ms lane). */
+interface DirectValues<V> {
+  values: V[];
+  tsMs: number[];
+}
+
 // Watermarks from items and timers stop short of the end of time, which only EOF reaches: otherwise a value
 // stamped UTC_MAX could close its own window (saturated to end at UTC_MAX) and a later one reopen it.
 const LAST_ITEM_WATERMARK_MS = MAX_MS - 1;
@@ -158,7 +164,9 @@ export class WindowDriver<V, W, S> {
     let watermarkMs = this.#watermarkMs;
     const clock = this.#msClock;
     const windower = this.#msWindower;
+    let direct: DirectValues<V> | undefined;
     if (clock !== undefined && windower !== undefined) {
+      direct = { values: [], tsMs: [] };
       let callback = "clock.onItem";
       try {
         for (const value of values) {
@@ -169,6 +177,9 @@ export class WindowDriver<V, W, S> {
             callback = "windower.lateFor";
             windower.lateRangeMs(tsMs);
             for (let id = windower.firstId; id <= windower.lastId; id++) events.push(["late", [id, value]]);
+          } else if (tsMs <= watermarkMs && this.#queue.size === 0) {
+            direct.values.push(value);
+            direct.tsMs.push(tsMs);
           } else {
             this.#queue.pushMs(value, tsMs);
           }
@@ -189,7 +200,7 @@ export class WindowDriver<V, W, S> {
         }
       }
     }
-    yield* this.#flush(events, watermarkMs);
+    yield* this.#flush(events, watermarkMs, direct);
     return [events, this.#isEmpty()];
   }
 
@@ -200,24 +211,28 @@ export class WindowDriver<V, W, S> {
   }
 
   // Steps 2–4: play due values into their windows, then merges, then closes.
-  *#flush(events: WindowEvent<V, W>[], watermarkMs: number): Steps<void> {
+  *#flush(events: WindowEvent<V, W>[], watermarkMs: number, direct?: DirectValues<V>): Steps<void> {
     const lane = this.#msWindower;
-    for (const entry of this.#queue.takeDue(watermarkMs)) {
-      const value = entry.value;
+    const queued = this.#queue.takeDue(watermarkMs);
+    // Values due on arrival while nothing waited (ms lane) come first: they arrived first and are not later.
+    const nDirect = direct === undefined ? 0 : direct.values.length;
+    for (let q = 0; q < nDirect + queued.length; q++) {
+      const entry = q < nDirect ? undefined : queued[q - nDirect]!;
+      const value = entry === undefined ? direct!.values[q]! : entry.value;
       // The window ids: the range first…last (ms lane), or the windower's list.
       let ids: number[] | undefined;
       let first = 0;
       let last: number;
       if (lane !== undefined) {
         try {
-          lane.openRangeMs(entry.tsMs);
+          lane.openRangeMs(entry === undefined ? direct!.tsMs[q]! : entry.tsMs);
         } catch (err) {
           throw stepError(this.#stepId, "windower.openFor", err);
         }
         first = lane.firstId;
         last = lane.lastId;
       } else {
-        ids = this.#ids("windower.openFor", this.#windowerCall("openFor", tsOf(entry)));
+        ids = this.#ids("windower.openFor", this.#windowerCall("openFor", tsOf(entry!)));
         last = ids.length - 1;
       }
       for (let k = first; k <= last; k++) {
@@ -227,8 +242,12 @@ export class WindowDriver<V, W, S> {
           logic = yield* this.#buildLogic(undefined);
           this.#logics.set(id, logic);
         }
-        const open = logic;
-        let out: unknown = this.#callLogic("onValue", () => open.onValue(value));
+        let out: unknown;
+        try {
+          out = logic.onValue(value);
+        } catch (err) {
+          throw stepError(this.#stepId, "onValue", err);
+        }
         if (isPromiseLike(out)) out = yield this.#settle("onValue", out);
         this.#emitDown(events, id, out, "onValue");
       }

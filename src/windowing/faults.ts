@@ -35,8 +35,13 @@ export function callUser<R>(callback: string, fn: () => R): R {
   try {
     return fn();
   } catch (err) {
-    throw err instanceof CallbackFault || err instanceof ReturnFault ? err : new CallbackFault(callback, err);
+    throw fault(callback, err);
   }
+}
+
+/** What `err`, thrown by user callback `callback`, becomes (faults already tagged pass through). */
+export function fault(callback: string, err: unknown): Error {
+  return err instanceof CallbackFault || err instanceof ReturnFault ? err : new CallbackFault(callback, err);
 }
 
 /** For callbacks that MUST be synchronous (API.md §1): a Promise from them is `INVALID_RETURN`. */

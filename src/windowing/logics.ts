@@ -4,7 +4,7 @@
 import type { Awaitable, Comparable } from "../types.js";
 import { isPromiseLike } from "../types.js";
 import type { WindowLogic, WindowLogicBuilder } from "./driver.js";
-import { ReturnFault, callUser, rejectPromise, settle } from "./faults.js";
+import { ReturnFault, callUser, fault, rejectPromise, settle } from "./faults.js";
 import { show } from "./time.js";
 
 export type JoinInsertMode = "first" | "last" | "product";
@@ -35,11 +35,17 @@ class FoldWindowLogic<V, S> implements WindowLogic<V, S, FoldState<S>> {
   }
 
   onValue(value: V): Awaitable<Iterable<S>> {
-    return this.#update("folder", () => this.#callbacks.folder(this.#acc, value));
+    let next: Awaitable<S>;
+    try {
+      next = this.#callbacks.folder(this.#acc, value); // the hot path: no closure per value
+    } catch (err) {
+      throw fault("folder", err);
+    }
+    return this.#update("folder", next);
   }
 
   onMerge(original: this): Awaitable<Iterable<S>> {
-    return this.#update("merger", () => this.#callbacks.merger(this.#acc, original.#acc));
+    return this.#update("merger", callUser("merger", () => this.#callbacks.merger(this.#acc, original.#acc)));
   }
 
   onClose(): Iterable<S> {
@@ -50,8 +56,7 @@ class FoldWindowLogic<V, S> implements WindowLogic<V, S, FoldState<S>> {
     return { acc: this.#acc };
   }
 
-  #update(callback: string, fn: () => Awaitable<S>): Awaitable<Iterable<S>> {
-    const next = callUser(callback, fn);
+  #update(callback: string, next: Awaitable<S>): Awaitable<Iterable<S>> {
     if (!isPromiseLike(next)) {
       this.#acc = next;
       return NONE;

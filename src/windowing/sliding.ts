@@ -145,6 +145,13 @@ export class SlidingWindowerLogic implements WindowerLogic<SlidingWindowerState>
   }
 
   lateRangeMs(tsMs: number): void {
+    const sinceAlign = tsMs - this.#alignMs;
+    if (Math.abs(sinceAlign) <= EXACT_LIMIT && this.#lengthMs <= EXACT_LIMIT) {
+      // #idRange's exact case, without its array (once per value)
+      this.firstId = Math.floor((sinceAlign - this.#lengthMs) / this.#offsetMs) + 1;
+      this.lastId = Math.floor(sinceAlign / this.#offsetMs);
+      return;
+    }
     const [first, last] = this.#idRange(tsMs);
     this.firstId = first;
     this.lastId = last;
