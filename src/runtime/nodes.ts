@@ -345,11 +345,46 @@ class StatefulNode extends BaseNode {
       else byKey.set(k, [v]);
     }
     const keys = [...byKey.keys()].sort(compareKeys);
-    for (const k of keys) this.retryDelayMs.delete(k);
+    if (this.retryDelayMs.size > 0) for (const k of keys) this.retryDelayMs.delete(k);
     const out: unknown[] = [];
-    return andThen(forEachInOrder(keys, (k) =>
-      andThen(this.logicFor(k), (logic) => this.apply(k, logic, "onBatch", () => logic.onBatch(byKey.get(k)!), out))),
-    () => andThen(this.rescheduleKeys(keys), () => this.rt.emit(this.planned, 0, out, reply)));
+    const done = () => andThen(this.rescheduleKeys(keys), () => this.rt.emit(this.planned, 0, out, reply));
+    // Synchronous while the logics are (the common case: no closures per key); from the first Promise
+    // on, that key's call is awaited and the remaining keys go one after another.
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
+      const values = byKey.get(k)!;
+      let logic = this.logics.get(k);
+      if (logic === undefined) {
+        const built = this.logicFor(k);
+        if (isPromiseLike(built)) {
+          const first = Promise.resolve(built).then((l) => this.apply(k, l, "onBatch", () => l.onBatch(values), out));
+          return this.onBatchRest(first, keys, i + 1, byKey, out, done);
+        }
+        logic = built;
+      }
+      if (this.rt.recovery) this.touched.add(k);
+      let r: unknown;
+      try {
+        r = logic.onBatch(values);
+      } catch (e) {
+        throw callbackError(this.stepId, "onBatch", e);
+      }
+      if (isPromiseLike(r)) {
+        const first = Promise.resolve(r).then((res) => this.collect(k, "onBatch", res, out), (e) => {
+          throw callbackError(this.stepId, "onBatch", e);
+        });
+        return this.onBatchRest(first, keys, i + 1, byKey, out, done);
+      }
+      this.collect(k, "onBatch", r, out);
+    }
+    return done();
+  }
+
+  /** After key `from − 1`'s pending call: the keys `from…`, one after another, then `done`. */
+  private onBatchRest(first: Promise<void>, keys: string[], from: number, byKey: Map<string, unknown[]>, out: unknown[],
+    done: () => Awaitable<void>): Promise<void> {
+    return first.then(() => andThen(forEachInOrder(keys.slice(from), (k) =>
+      andThen(this.logicFor(k), (logic) => this.apply(k, logic, "onBatch", () => logic.onBatch(byKey.get(k)!), out))), done));
   }
 
   private logicFor(key: string): Awaitable<Logic> {
@@ -377,30 +412,51 @@ class StatefulNode extends BaseNode {
   /** Runs one logic method and keeps its emits as `[key, w]`; drops the logic when it discards. */
   private apply(key: string, _logic: Logic, method: string, f: () => Awaitable<unknown>, out: unknown[]): Awaitable<void> {
     if (this.rt.recovery) this.touched.add(key);
-    return andThen(this.callUser(method, f), (r) => {
-      const ws: unknown[] = [];
-      const discard = collectResult(this.stepId, method, r, ws);
-      for (const w of ws) out.push([key, w]);
-      if (discard) {
-        this.logics.delete(key);
-        this.timers.delete(key);
-      }
-    });
+    return andThen(this.callUser(method, f), (r) => this.collect(key, method, r, out));
+  }
+
+  /** Keeps what a logic method returned: its emits as `[key, w]`; drops the logic when it discards. */
+  private collect(key: string, method: string, r: unknown, out: unknown[]): void {
+    const ws: unknown[] = [];
+    const discard = collectResult(this.stepId, method, r, ws);
+    for (const w of ws) out.push([key, w]);
+    if (discard) {
+      this.logics.delete(key);
+      this.timers.delete(key);
+    }
   }
 
   rescheduleKeys(keys: string[]): Awaitable<void> {
-    return forEachInOrder(keys, (k) => {
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
       const logic = this.logics.get(k);
-      if (!logic) return;
-      return andThen(this.callUser("notifyAt", () => logic.notifyAt()), (at) => {
-        if (at === null || at === undefined) this.timers.delete(k);
-        else if (at instanceof Date && !Number.isNaN(at.getTime())) this.timers.set(k, at.getTime());
-        else {
-          const cause = new TypeError(`'notifyAt' in step '${this.stepId}' must return a valid Date or nothing, got ${typeOf(at)}`);
-          throw new WeirError("INVALID_RETURN", cause.message, { cause, stepId: this.stepId });
-        }
-      });
-    });
+      if (!logic) continue;
+      let at: unknown;
+      try {
+        at = logic.notifyAt();
+      } catch (e) {
+        throw callbackError(this.stepId, "notifyAt", e);
+      }
+      if (isPromiseLike(at)) {
+        return Promise.resolve(at).then((a) => {
+          this.setTimer(k, a);
+          return this.rescheduleKeys(keys.slice(i + 1));
+        }, (e) => {
+          throw callbackError(this.stepId, "notifyAt", e);
+        });
+      }
+      this.setTimer(k, at);
+    }
+    return undefined;
+  }
+
+  private setTimer(k: string, at: unknown): void {
+    if (at === null || at === undefined) this.timers.delete(k);
+    else if (at instanceof Date && !Number.isNaN(at.getTime())) this.timers.set(k, at.getTime());
+    else {
+      const cause = new TypeError(`'notifyAt' in step '${this.stepId}' must return a valid Date or nothing, got ${typeOf(at)}`);
+      throw new WeirError("INVALID_RETURN", cause.message, { cause, stepId: this.stepId });
+    }
   }
 
   override onWake(_epoch: number, reply: Reply): Awaitable<void> {
