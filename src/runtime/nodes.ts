@@ -102,6 +102,14 @@ const MAX_TIMER_RETRY_MS = 1000;
 
 class SourceNode extends BaseNode {
   parts: LivePart[] = [];
+  /** Stateless steps fused after the input (none: batches leave as polled). */
+  private readonly chain = this.planned.steps.length > 1 ? new StageRunner(this.planned.steps.slice(1), this.planned, this.rt) : undefined;
+
+  constructor(planned: PlannedNode, rt: WorkerRuntime) {
+    super(planned, rt);
+    // Errors, snapshots and resume state belong to the input step, not to the chain's last step.
+    (this as { stepId: string }).stepId = planned.steps[0]!.stepId;
+  }
 
   private get source() {
     const def = this.planned.steps[0]!.def;
@@ -135,13 +143,15 @@ class SourceNode extends BaseNode {
     this.eof = this.parts.length === 0;
   }
 
-  poll(_epoch: number, reply: Reply): Awaitable<void> {
+  poll(epoch: number, reply: Reply): Awaitable<void> {
     const now = Date.now();
     const due = this.parts.filter((p) => !p.done && p.awakeAt <= now);
     const batches: unknown[][] = [];
     return andThen(forEachInOrder(due, (p) => this.pollPart(p, batches)), () => {
-      this.rt.emit(this.planned, 0, batches.length === 1 ? batches[0]! : concatAll(batches), reply);
       this.eof = this.parts.every((p) => p.done);
+      const items = batches.length === 1 ? batches[0]! : concatAll(batches);
+      if (this.chain === undefined) return this.rt.emit(this.planned, 0, items, reply);
+      return items.length === 0 ? undefined : this.chain.run(epoch, items, reply);
     });
   }
 
@@ -233,17 +243,23 @@ function compileStages(steps: readonly Step[]): Stage[] {
   return stages;
 }
 
-/** A fused chain of stateless steps (and merge/redistribute, which pass batches on). */
-class TransformNode extends BaseNode {
-  private readonly stages = compileStages(this.planned.steps);
+/**
+ * Runs a node's stateless stages over a batch and emits the result from the node's output ports.
+ * Shared by transform nodes and by source nodes with a fused chain.
+ */
+class StageRunner {
+  private readonly stages: Stage[];
+  private ctx: BatchContext = { epoch: 0, workerIndex: 0, workerCount: 1 };
 
-  override onBatch(_port: number, epoch: number, items: unknown[], reply: Reply): Awaitable<void> {
+  constructor(steps: readonly Step[], private readonly planned: PlannedNode, private readonly rt: WorkerRuntime) {
+    this.stages = compileStages(steps);
+  }
+
+  run(epoch: number, items: unknown[], reply: Reply): Awaitable<void> {
     // A fresh context only when the epoch changed: async steps may still hold the previous one.
     if (this.ctx.epoch !== epoch) this.ctx = { epoch, workerIndex: this.rt.info.workerIndex, workerCount: this.rt.info.workerCount };
     return this.runFrom(0, items, this.ctx, reply);
   }
-
-  private ctx: BatchContext = { epoch: 0, workerIndex: 0, workerCount: 1 };
 
   private runFrom(i: number, items: unknown[], ctx: BatchContext, reply: Reply): Awaitable<void> {
     const stages = this.stages;
@@ -274,7 +290,7 @@ class TransformNode extends BaseNode {
   }
 
   /** Combiners give their results at every epoch close, in stage order (one may feed the next). */
-  override onEpochClosed(_epoch: number, reply: Reply): Awaitable<void> {
+  flushCombiners(reply: Reply): Awaitable<void> {
     const flushFrom = (i: number): Awaitable<void> => {
       for (; i < this.stages.length; i++) {
         const stage = this.stages[i]!;
@@ -291,6 +307,19 @@ class TransformNode extends BaseNode {
   private emitAll(outs: unknown[][], reply: Reply): void {
     const ports = this.planned.outEdges.length;
     for (let p = 0; p < ports; p++) this.rt.emit(this.planned, p, outs[p]!, reply);
+  }
+}
+
+/** A fused chain of stateless steps (and merge/redistribute, which pass batches on). */
+class TransformNode extends BaseNode {
+  private readonly runner = new StageRunner(this.planned.steps, this.planned, this.rt);
+
+  override onBatch(_port: number, epoch: number, items: unknown[], reply: Reply): Awaitable<void> {
+    return this.runner.run(epoch, items, reply);
+  }
+
+  override onEpochClosed(_epoch: number, reply: Reply): Awaitable<void> {
+    return this.runner.flushCombiners(reply);
   }
 }
 

@@ -70,13 +70,16 @@ export function planFlow(flow: Dataflow): PlannedNode[] {
   const nodes: PlannedNode[] = [];
   for (const step of steps) {
     const up = step.inputs[0];
-    // Fuse a stateless step into its producer's node when it is that port's only consumer.
+    // Fuse a stateless step into its producer's node when it is that port's only consumer. Source
+    // nodes take stateless steps too, except combiners (a source node sees no epoch closes).
     const stateless = (k: string) => k === "transform" || k === "kernel" || k === "combine";
     if (stateless(step.def.kind) && step.inputs.length === 1 && up) {
       const producer = up._producer.step;
       const node = nodeOfStep.get(producer.index);
       const last = node?.steps[node.steps.length - 1];
-      if (node && last === producer && stateless(producer.def.kind) && producer.outputs.length === 1
+      const intoSource = node?.steps[0]!.def.kind === "input";
+      const fusable = intoSource ? step.def.kind !== "combine" : stateless(producer.def.kind);
+      if (node && last === producer && fusable && producer.outputs.length === 1
         && (consumers.get(portKey(up))?.length ?? 0) === 1) {
         node.steps.push(step);
         nodeOfStep.set(step.index, node);
