@@ -38,6 +38,13 @@ const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
 const CLOSE_TIMEOUT_MS = 10_000;
 /** Back-off between restarts of a crashed consumer when errors are items (`raiseOnErrors: false`). */
 const RESTART_DELAY_MS = { first: 1_000, max: 30_000 };
+/**
+ * Errors of the private group's coordinator that only mean "not ready yet" (a fresh broker loading its offsets topic, a
+ * coordinator moving). The group is weir's mechanism, not the user's, so these are not consumer errors: kafkajs restarts the
+ * consumer, up to this many times per partition, before they count as failures.
+ */
+const TRANSIENT_COORDINATOR_ERRORS = new Set(["GROUP_LOAD_IN_PROGRESS", "GROUP_COORDINATOR_NOT_AVAILABLE", "NOT_COORDINATOR_FOR_GROUP"]);
+const MAX_COORDINATOR_RESTARTS = 20;
 
 type QueueEntry =
   | { kind: "messages"; messages: KafkaMessage[]; next: number; endOffset: number; highWatermark: number }
@@ -77,6 +84,7 @@ export class KafkaSourcePartition extends StatefulSourcePartition<KafkaSourceIte
   #failure: WeirError | undefined;
   #restartTimer: NodeJS.Timeout | undefined;
   #restartDelayMs = RESTART_DELAY_MS.first;
+  #coordinatorRestarts = 0;
   #closed = false;
 
   constructor(init: KafkaSourcePartitionInit) {
@@ -154,9 +162,14 @@ export class KafkaSourcePartition extends StatefulSourcePartition<KafkaSourceIte
       groupId: `weir-${stepId}-${partName}-${randomUUID()}`,
       partitionAssigners: [fixedPartitionAssigner(topic, partition)],
     }, async (err) => {
-      // With raiseOnErrors the first crash fails the partition; a closed or replaced consumer must stay down, or it
-      // would keep fetching (and the process alive) after close().
-      if (raiseOnErrors || !isCurrent()) return false;
+      // A closed or replaced consumer must stay down, or it would keep fetching (and the process alive) after close().
+      if (!isCurrent()) return false;
+      if (isTransientCoordinatorError(err) && this.#coordinatorRestarts < MAX_COORDINATOR_RESTARTS) {
+        this.#coordinatorRestarts++;
+        return true;
+      }
+      // With raiseOnErrors the first (other) crash fails the partition.
+      if (raiseOnErrors) return false;
       return userRestart === undefined ? true : userRestart(err);
     }));
     this.#consumer = consumer;
@@ -174,7 +187,10 @@ export class KafkaSourcePartition extends StatefulSourcePartition<KafkaSourceIte
       this.#enqueue([], Number(payload.lastOffset) + 1, Number(payload.highWatermark));
     });
     consumer.on(CRASH, ({ payload }) => {
-      if (isCurrent()) this.#onCrash(payload.error, payload.restart);
+      if (!isCurrent()) return;
+      // kafkajs restarts the consumer after a transient coordinator error (see shouldRestart above): nothing to report.
+      if (payload.restart && isTransientCoordinatorError(payload.error)) return;
+      this.#onCrash(payload.error, payload.restart);
     });
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
@@ -263,6 +279,16 @@ export class KafkaSourcePartition extends StatefulSourcePartition<KafkaSourceIte
       stepId,
     });
   }
+}
+
+/** Whether `error`, or an error it wraps (kafkajs's `cause` / `originalError`), is a transient coordinator error. */
+function isTransientCoordinatorError(error: unknown): boolean {
+  for (let e = error, depth = 0; e !== null && typeof e === "object" && depth < 8; depth++) {
+    const { type, cause, originalError } = e as { type?: unknown; cause?: unknown; originalError?: unknown };
+    if (typeof type === "string" && TRANSIENT_COORDINATOR_ERRORS.has(type)) return true;
+    e = cause ?? originalError;
+  }
+  return false;
 }
 
 function consumerErrorItem(error: unknown): KafkaError {

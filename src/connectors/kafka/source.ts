@@ -83,12 +83,12 @@ export class KafkaSource extends FixedPartitionedSource<KafkaSourceItem, number>
     if (resumeState !== undefined && (!Number.isSafeInteger(resumeState) || resumeState < 0)) {
       throw new WeirError("SOURCE_ERROR", `KafkaSource in step '${stepId}': invalid resume state for '${forPart}': ${describe(resumeState)}`, { stepId });
     }
-    const range = await this.#withAdmin(`could not read the offsets of '${forPart}'`, stepId, async (admin) => {
+    const range = await this.#withAdmin(`could not read the offsets of '${forPart}'`, stepId, (admin) => retryRetriable(async () => {
       const offsets = await admin.fetchTopicOffsets(topic);
       const found = offsets.find((o) => o.partition === partition);
       if (found === undefined) throw new Error(`topic '${topic}' has no partition ${partition}`);
       return { low: Number(found.low), high: Number(found.high) };
-    });
+    }));
     const partitionSource = new KafkaSourcePartition({
       kafka: this.#client(),
       stepId,
@@ -122,6 +122,21 @@ export class KafkaSource extends FixedPartitionedSource<KafkaSourceItem, number>
       throw new WeirError("SOURCE_ERROR", `${where} ${what}: ${describe(err)}`, stepId === undefined ? { cause: err } : { cause: err, stepId });
     } finally {
       await admin.disconnect().catch(() => {});
+    }
+  }
+}
+
+/**
+ * kafkajs's `fetchTopicOffsets` gives up at once on a retriable broker answer such as NOT_LEADER_FOR_PARTITION (a leader
+ * election, or a topic created moments ago): try again a few times before that is a SOURCE_ERROR.
+ */
+async function retryRetriable<T>(fn: () => Promise<T>, attempts = 6, delayMs = 250): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= attempts || (err as { retriable?: unknown } | null)?.retriable !== true) throw err;
+      await new Promise((r) => setTimeout(r, delayMs));
     }
   }
 }
