@@ -256,3 +256,71 @@ describe("pollNextBatch", () => {
     expect(await pollNextBatch(part)).toBeNull();
   });
 });
+
+describe("TestingSource in a run (API.md §7)", () => {
+  async function runItems<X>(items: (X | ReturnType<typeof TestingSource.EOF>)[], opts: { batchSize?: number; epochIntervalMs?: number; workers?: number } = {}) {
+    const { Dataflow, op, run } = await import("../src/index.js");
+    const seen: [X, number, number][] = [];
+    const out: X[] = [];
+    const flow = new Dataflow("test_df");
+    const s = op.input("inp", flow, new TestingSource<X>(items, opts.batchSize ?? 1));
+    op.output("out", op.inspectDebug("dbg", s, (_id, x: X, epoch, worker) => void seen.push([x, epoch, worker])), new TestingSink(out));
+    const result = await run(flow, { epochIntervalMs: opts.epochIntervalMs ?? 0, workers: opts.workers ?? 1 });
+    return { out, seen, result };
+  }
+
+  it("EOF() ends the run without recovery; what follows it is not read", async () => {
+    const { out, result } = await runItems([0, 1, 2, TestingSource.EOF(), 3, 4], { batchSize: 2 });
+    expect(out).toEqual([0, 1, 2]);
+    expect(result.aborted).toBe(false);
+  });
+
+  it("batchSize items per poll: with interval 0 each batch is one epoch", async () => {
+    const { seen } = await runItems(["a", "b", "c", "d", "e"], { batchSize: 2 });
+    expect(seen.map(([x, epoch]) => [x, epoch])).toEqual([["a", 1], ["b", 1], ["c", 2], ["d", 2], ["e", 3]]);
+  });
+
+  it("PAUSE(ms) holds the next poll back for ms", async () => {
+    const stamps: number[] = [];
+    const { Dataflow, op, run } = await import("../src/index.js");
+    const flow = new Dataflow("test_df");
+    const s = op.input("inp", flow, new TestingSource(["before", TestingSource.PAUSE(200), "after"]));
+    op.output("out", op.inspect("t", s, () => void stamps.push(Date.now())), new TestingSink([]));
+    await run(flow);
+    expect(stamps).toHaveLength(2);
+    expect(stamps[1]! - stamps[0]!).toBeGreaterThanOrEqual(200);
+  });
+
+  it("ABORT() stops the run (aborted: true) after what came before it; a rerun of the same flow goes on after it", async () => {
+    const { Dataflow, op, run } = await import("../src/index.js");
+    const out: number[] = [];
+    const flow = new Dataflow("test_df");
+    op.output("out", op.input("inp", flow, new TestingSource([0, 1, TestingSource.ABORT(), 2])), new TestingSink(out));
+    await expect(run(flow)).resolves.toMatchObject({ aborted: true });
+    expect(out).toEqual([0, 1]);
+    // Without recovery the rerun starts from the beginning; the sentinel, now triggered, is skipped.
+    out.length = 0;
+    await expect(run(flow)).resolves.toMatchObject({ aborted: false });
+    expect(out).toEqual([0, 1, 2]);
+  });
+
+  it("its one partition is read on one worker of several, in order", async () => {
+    const { seen } = await runItems([1, 2, 3, 4], { workers: 3 });
+    expect(seen.map(([x]) => x)).toEqual([1, 2, 3, 4]);
+    expect(new Set(seen.map(([, , w]) => w)).size).toBe(1);
+  });
+});
+
+describe("TimeTestingGetter as an EventClock's nowGetter (API.md §4 Test clocks)", () => {
+  it("moves the watermark only when advanced", async () => {
+    const { EventClock } = await import("../src/windowing/index.js");
+    const t = new TimeTestingGetter(new Date("2024-01-01T00:00:00Z"));
+    const logic = new EventClock<Date>({ tsGetter: (d) => d, waitForSystemDurationMs: 0, nowGetter: t.get }).build(undefined);
+    logic.beforeBatch();
+    const [, wm] = logic.onItem(new Date("2024-01-01T00:00:10Z"));
+    expect(wm).toEqual(new Date("2024-01-01T00:00:10Z"));
+    expect(logic.onNotify()).toEqual(new Date("2024-01-01T00:00:10Z"));
+    t.advance(5_000);
+    expect(logic.onNotify()).toEqual(new Date("2024-01-01T00:00:15Z"));
+  });
+});
