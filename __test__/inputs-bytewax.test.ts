@@ -558,3 +558,36 @@ describe("AsyncIterableSource (API.md §5)", () => {
     expect(returned).toBe(true);
   });
 });
+
+describe("partition assignment (API.md §5)", () => {
+  it("least-shared partitions first, each to its least-loaded candidate, through the engine", async () => {
+    // listParts runs once per worker, in worker order: worker 0 reaches a, b, c and worker 1 reaches a, b. c has one candidate
+    // (worker 0); then a goes to the less loaded worker 1, and b, with both at one, to the lower index.
+    const listings = [["c", "b", "a"], ["b", "a"]];
+    let call = 0;
+    const builtOn = new Map<string, number>();
+    class Src extends FixedPartitionedSource<[string, number], number> {
+      listParts() {
+        return listings[call++ % 2]!;
+      }
+
+      buildPart(_stepId: string, forPart: string) {
+        let done = false;
+        return new (class extends StatefulSourcePartition<[string, number], number> {
+          nextBatch(): [string, number][] | null {
+            return done ? null : ((done = true), [[forPart, 0]]);
+          }
+
+          snapshot() {
+            return 0;
+          }
+        })();
+      }
+    }
+    const flow = new Dataflow("test_df");
+    const s = op.input("inp", flow, new Src());
+    op.output("out", op.inspectDebug("where", s, (_id, [part], _epoch, worker) => void builtOn.set(part, worker)), new TestingSink([]));
+    await run(flow, { workers: 2 });
+    expect(Object.fromEntries(builtOn)).toEqual({ a: 1, b: 0, c: 0 });
+  });
+});
