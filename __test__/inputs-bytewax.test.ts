@@ -2,8 +2,8 @@
 // expected outputs, then weir's own cases for nextAwake, epochs, AbortExecution and AsyncIterableSource.
 import { describe, expect, it } from "vitest";
 import {
-  AbortExecution, AsyncIterableSource, Dataflow, DynamicSource, FixedPartitionedSource, op, run, runMain, StatefulSourcePartition,
-  StatelessSourcePartition, TestingSink, TestingSource, WeirError,
+  AbortExecution, AsyncIterableSource, Dataflow, DynamicSink, DynamicSource, FixedPartitionedSource, op, run, runMain,
+  StatefulSourcePartition, StatelessSinkPartition, StatelessSourcePartition, TestingSink, TestingSource, WeirError,
 } from "../src/index.js";
 
 /** `[[a, b], [b, c], …]` of consecutive elements. */
@@ -383,6 +383,42 @@ describe("sources: build, nextAwake, close (API.md §5)", () => {
     expect(out).toEqual([0, 1, 2, 3]);
   });
 
+  it("a partition is not polled again after it returned null", async () => {
+    let polls = 0;
+    let closes = 0;
+    const flow = new Dataflow("test_df");
+    // A second source keeps the run going for a while after the first one's EOF.
+    const other = op.input("other", flow, new TestingSource([1, TestingSource.PAUSE(100), 2]));
+    const once = op.input("once", flow, new FnSource<number>(() => partition(() => (polls++ === 0 ? [0] : null), () => undefined, () => void closes++)));
+    op.output("out", op.merge("m", other, once), new TestingSink([]));
+    await runMain(flow);
+    expect(polls).toBe(2);
+    expect(closes).toBe(1);
+  });
+
+  it("when the run fails, close() still runs once on every built source and sink partition", async () => {
+    const closed: string[] = [];
+    const never = new FnSource<number>(() => partition(() => [1], () => new Date(Date.now() + 50), () => void closed.push("source")));
+    class Sink extends DynamicSink<number> {
+      build(_s: string, w: number) {
+        return new (class extends StatelessSinkPartition<number> {
+          writeBatch() {}
+
+          override close() {
+            closed.push(`sink ${w}`);
+          }
+        })();
+      }
+    }
+    const flow = new Dataflow("test_df");
+    const s = op.map("boom", op.input("inp", flow, never), (): number => {
+      throw new Error("boom");
+    });
+    op.output("out", s, new Sink());
+    await expect(run(flow, { workers: 2 })).rejects.toMatchObject({ code: "CALLBACK_ERROR", stepId: "test_df.boom" });
+    expect(closed.sort()).toEqual(["sink 0", "sink 1", "source", "source"]);
+  });
+
   it("an input that is not one of the source kinds is INVALID_ARGUMENT at definition time", () => {
     const flow = new Dataflow("test_df");
     const notASource = { listParts: () => ["x"], buildPart: () => ({ nextBatch: () => null }) };
@@ -538,6 +574,30 @@ describe("AsyncIterableSource (API.md §5)", () => {
     const flow = new Dataflow("test_df");
     op.output("out", op.input("inp", flow, src), new TestingSink([]));
     await expect(run(flow)).rejects.toMatchObject({ code: "SOURCE_ERROR", stepId: "test_df.inp", cause: boom });
+  });
+
+  it("reads ahead without overlapping next() calls", async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    let n = 0;
+    const it: AsyncIterableIterator<number> = {
+      next: async () => {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await new Promise((r) => setTimeout(r, 3));
+        inFlight--;
+        return n < 20 ? { done: false, value: n++ } : { done: true, value: undefined };
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+    const out: number[] = [];
+    const flow = new Dataflow("test_df");
+    op.output("out", op.input("inp", flow, new AsyncIterableSource(() => it, { batchSize: 4, batchTimeoutMs: 1 })), new TestingSink(out));
+    await runMain(flow);
+    expect(out).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(maxInFlight).toBe(1);
   });
 
   it("close() calls the iterator's return()", async () => {
