@@ -58,6 +58,9 @@ export interface WindowDriverState<V, S> {
   watermarkMs: number;
 }
 
+const NO_MERGES: readonly [number, number][] = Object.freeze([]);
+const NO_CLOSES: readonly [number, WindowMetadata][] = Object.freeze([]);
+
 /** Values of a batch due on arrival: played before the queue's, in arrival order (ms lane). */
 interface DirectValues<V> {
   values: V[];
@@ -253,7 +256,8 @@ export class WindowDriver<V, W, S> {
       }
     }
 
-    for (const [originalId, targetId] of this.#merges()) {
+    // (the built-in sliding and tumbling windowers never merge)
+    for (const [originalId, targetId] of lane !== undefined ? NO_MERGES : this.#merges()) {
       const original = this.#logics.get(originalId);
       if (originalId === targetId || original === undefined) continue;
       this.#logics.delete(originalId);
@@ -268,7 +272,7 @@ export class WindowDriver<V, W, S> {
     }
 
     const closing = lane !== undefined ? lane.closeForMs(watermarkMs) : this.#windowerCall("closeFor", new Date(watermarkMs));
-    for (const [id, meta] of this.#closes(closing)) {
+    for (const [id, meta] of Array.isArray(closing) && closing.length === 0 ? NO_CLOSES : this.#closes(closing)) {
       const logic = this.#logics.get(id);
       if (logic !== undefined) {
         this.#logics.delete(id);
