@@ -3,7 +3,7 @@
 // and fail with the error of the step that failed.
 import { describe, expect, it } from "vitest";
 import { fuseKernels, kernelLoop, type KernelShape, type KernelSpec } from "../src/runtime/kernels.js";
-import { op, TestingSink, TestingSource, WeirError } from "../src/index.js";
+import { Dataflow, FixedPartitionedSource, op, run, StatefulSourcePartition, TestingSink, TestingSource, WeirError } from "../src/index.js";
 import { runFlow } from "./run-flow.js";
 import type { BatchContext } from "../src/dataflow.js";
 
@@ -76,6 +76,18 @@ describe("fuseKernels", () => {
     }
   });
 
+  it("appends to a given array, so several batches need no concatenation", async () => {
+    const k = fuseKernels([spec("map", "f.a", (x) => x * 10), spec("filter", "f.b", (x) => x !== 20)]);
+    const out: unknown[] = ["before"];
+    expect(k([1, 2, 3], ctx, out)).toBe(out);
+    expect(k([4], ctx, out)).toBe(out);
+    expect(out).toEqual(["before", 10, 30, 40]);
+    const slow = fuseKernels([spec("map", "f.c", (x) => (x === 2 ? later(x) : x))]);
+    const into: unknown[] = [0];
+    expect(await slow([1, 2, 3], ctx, into)).toBe(into);
+    expect(into).toEqual([0, 1, 2, 3]);
+  });
+
   it("stays synchronous while every callback is", () => {
     const k = fuseKernels([spec("map", "f.a", (x) => x + 1), spec("flatMap", "f.b", (x) => [x, -x]), spec("filter", "f.c", (x) => x > 0)]);
     expect(k([1, 2, 3], ctx)).toEqual([2, 3, 4]);
@@ -129,7 +141,43 @@ describe("fuseKernels", () => {
   });
 });
 
+/** Partitions "p0".."p3", each yielding its own numbers in batches of 5. */
+class Numbered extends FixedPartitionedSource<number, number> {
+  listParts() { return ["p0", "p1", "p2", "p3"]; }
+  buildPart(_step: string, name: string) {
+    const base = Number(name.slice(1)) * 100;
+    let i = 0;
+    return new (class extends StatefulSourcePartition<number, number> {
+      nextBatch() {
+        if (i >= 20) return null;
+        const b = [0, 1, 2, 3, 4].map((j) => base + i + j);
+        i += 5;
+        return b;
+      }
+      snapshot() { return i; }
+    })();
+  }
+}
+
 describe("fused chains in a dataflow", () => {
+  it("a chain right after a multi-partition source, sync and with an async step, keeps each partition's order", async () => {
+    for (const asyncEvery of [0, 3]) {
+      const out: number[] = [];
+      const flow = new Dataflow("parts_df");
+      const s = op.input("inp", flow, new Numbered());
+      const m = op.map("m", s, (x: number) => (asyncEvery && x % asyncEvery === 0 ? later(x + 1) : x + 1));
+      op.output("out", op.filter("f", m, (x: number) => x % 7 !== 0), new TestingSink(out));
+      await run(flow, { workers: 1 });
+      const expected = [0, 1, 2, 3].flatMap((p) => Array.from({ length: 20 }, (_, j) => p * 100 + j + 1)).filter((x) => x % 7 !== 0);
+      expect([...out].sort((a, b) => a - b)).toEqual(expected);
+      for (const p of [0, 1, 2, 3]) {
+        const mine = out.filter((x) => Math.floor((x - 1) / 100) === p);
+        expect(mine).toEqual([...mine].sort((a, b) => a - b));
+      }
+    }
+  });
+
+
   it("a chain of every fusable step with an async step in the middle, 1 and 2 workers", async () => {
     for (const workers of [1, 2]) {
       const out = await runFlow<[string, number]>((f, sink) => {

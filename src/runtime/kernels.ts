@@ -70,13 +70,16 @@ function finishAsync(
 
 const IS_PROMISE = (r: string) => `${r} !== null && (typeof ${r} === "object" || typeof ${r} === "function") && typeof ${r}.then === "function"`;
 
+/** A compiled chain: appends its output for `items` to `into` when given (else to a new array) and returns it. */
+export type FusedKernel = (items: unknown[], ctx: BatchContext, into?: unknown[]) => unknown[] | Promise<unknown[]>;
+
 /**
  * Compiles `specs` (a chain, in order) into one kernel. The generated loop takes each item through
  * every step; when a callback returns a Promise it stops there, and the rest of the batch (that
  * item from its next step on, then everything not yet started) continues through the per-step
  * loops, in order.
  */
-export function fuseKernels(specs: readonly KernelSpec[]): Kernel {
+export function fuseKernels(specs: readonly KernelSpec[]): FusedKernel {
   const loops = specs.map(kernelLoop);
   const wrap = (stage: number, e: unknown): unknown => (e instanceof WeirError ? e : callbackError(specs[stage]!.stepId, specs[stage]!.callback, e));
 
@@ -128,8 +131,8 @@ export function fuseKernels(specs: readonly KernelSpec[]): Kernel {
   const fns = specs.map((s) => s.fn);
   const src = `"use strict";
 ${fns.map((_, k) => `const f${k} = F[${k}];`).join("\n")}
-return function fusedKernel(xs, ctx) {
-  const out = [];
+return function fusedKernel(xs, ctx, into) {
+  const out = into === undefined ? [] : into;
   const n = xs.length;
   let s = 0;
   let i = 0;
@@ -144,7 +147,7 @@ ${stageCode(specs, 0, [["0", "xs", "i"]], "      ")}
   return out;
 };`;
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- a per-chain loop is the point: see the file comment
-  return new Function("F", "H", src)(fns, helpers) as Kernel;
+  return new Function("F", "H", src)(fns, helpers) as FusedKernel;
 }
 
 /** Code taking `x<k>` through steps k…; `levels` are the enclosing loops (innermost last) as [entry step, array, index]. */

@@ -1,6 +1,6 @@
 // The node runtimes: what each kind of engine node does with a dispatch call.
 import type { Step, BatchContext, Combiner, Kernel, StepKind } from "../dataflow.js";
-import { fuseKernels, type KernelSpec } from "./kernels.js";
+import { fuseKernels, type FusedKernel, type KernelSpec } from "./kernels.js";
 import { WeirError, callbackError } from "../errors.js";
 import { AbortExecution, DynamicSource, FixedPartitionedSource, type StatefulSourcePartition, type StatelessSourcePartition } from "../inputs.js";
 import { DynamicSink, FixedPartitionedSink, type StatefulSinkPartition, type StatelessSinkPartition } from "../outputs.js";
@@ -149,9 +149,9 @@ class SourceNode extends BaseNode {
     const batches: unknown[][] = [];
     return andThen(forEachInOrder(due, (p) => this.pollPart(p, batches)), () => {
       this.eof = this.parts.every((p) => p.done);
-      const items = batches.length === 1 ? batches[0]! : concatAll(batches);
-      if (this.chain === undefined) return this.rt.emit(this.planned, 0, items, reply);
-      return items.length === 0 ? undefined : this.chain.run(epoch, items, reply);
+      if (batches.length === 0) return;
+      if (this.chain !== undefined) return this.chain.runBatches(epoch, batches, reply);
+      this.rt.emit(this.planned, 0, batches.length === 1 ? batches[0]! : concatAll(batches), reply);
     });
   }
 
@@ -217,14 +217,17 @@ class SourceNode extends BaseNode {
 }
 
 /** What a transform node runs, in order: compiled kernel chains and batch transforms. */
-type Stage = { kernel: Kernel } | { transform: Extract<StepKind, { kind: "transform" }> } | { combiner: Combiner };
+type Stage = { kernel: Kernel; fused?: FusedKernel } | { transform: Extract<StepKind, { kind: "transform" }> } | { combiner: Combiner };
 
 /** Compiles a node's steps: runs of fusable kernels become one generated loop; merge/redistribute vanish. */
 function compileStages(steps: readonly Step[]): Stage[] {
   const stages: Stage[] = [];
   let run: KernelSpec[] = [];
   const flush = () => {
-    if (run.length > 0) stages.push({ kernel: fuseKernels(run) });
+    if (run.length > 0) {
+      const fused = fuseKernels(run);
+      stages.push({ kernel: fused, fused });
+    }
     run = [];
   };
   for (const step of steps) {
@@ -256,9 +259,32 @@ class StageRunner {
   }
 
   run(epoch: number, items: unknown[], reply: Reply): Awaitable<void> {
-    // A fresh context only when the epoch changed: async steps may still hold the previous one.
+    return this.runFrom(0, items, this.context(epoch), reply);
+  }
+
+  /** `run` over the concatenation of `batches`; a leading compiled chain reads them in place (no copy). */
+  runBatches(epoch: number, batches: unknown[][], reply: Reply): Awaitable<void> {
+    const first = this.stages[0];
+    const fused = first !== undefined && "fused" in first ? first.fused : undefined;
+    if (fused === undefined || batches.length === 1) return this.run(epoch, batches.length === 1 ? batches[0]! : concatAll(batches), reply);
+    const ctx = this.context(epoch);
+    const from = (b: number, out: unknown[]): Awaitable<void> => {
+      for (; b < batches.length; b++) {
+        const r = fused(batches[b]!, ctx, out);
+        if (!Array.isArray(r)) {
+          const next = b + 1;
+          return r.then((o) => from(next, o));
+        }
+      }
+      return this.runFrom(1, out, ctx, reply);
+    };
+    return from(0, []);
+  }
+
+  // A fresh context only when the epoch changed: async steps may still hold the previous one.
+  private context(epoch: number): BatchContext {
     if (this.ctx.epoch !== epoch) this.ctx = { epoch, workerIndex: this.rt.info.workerIndex, workerCount: this.rt.info.workerCount };
-    return this.runFrom(0, items, this.ctx, reply);
+    return this.ctx;
   }
 
   private runFrom(i: number, items: unknown[], ctx: BatchContext, reply: Reply): Awaitable<void> {
