@@ -219,6 +219,7 @@ export class WindowDriver<V, W, S> {
     const queued = this.#queue.takeDue(watermarkMs);
     // Values due on arrival while nothing waited (ms lane) come first: they arrived first and are not later.
     const nDirect = direct === undefined ? 0 : direct.values.length;
+
     for (let q = 0; q < nDirect + queued.length; q++) {
       const entry = q < nDirect ? undefined : queued[q - nDirect]!;
       const value = entry === undefined ? direct!.values[q]! : entry.value;

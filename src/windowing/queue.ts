@@ -53,10 +53,13 @@ export class WindowQueue<V> {
   /** The values due at `watermarkMs`, removed from the queue in the order they are to be played. */
   takeDue(watermarkMs: number): QueuedValue<V>[] {
     if (!this.#ordered) {
+      if (this.#arrivals.length === 0) return NOTHING_DUE as QueuedValue<V>[];
       const due = this.#arrivals;
       this.#arrivals = [];
       return due;
     }
+    const first = this.#heap.peek();
+    if (first === undefined || first.tsMs > watermarkMs) return NOTHING_DUE as QueuedValue<V>[];
     const due: QueuedValue<V>[] = [];
     for (let top = this.#heap.peek(); top !== undefined && top.tsMs <= watermarkMs; top = this.#heap.peek()) {
       due.push(top);
@@ -75,6 +78,9 @@ export class WindowQueue<V> {
     return entries.map((e) => [e.value, e.tsMs]);
   }
 }
+
+// Returned (never modified) when nothing is due: most activations of a key find nothing queued.
+const NOTHING_DUE: readonly QueuedValue<unknown>[] = Object.freeze([]);
 
 /** A queued value's timestamp as a `Date`. */
 export function tsOf<V>(entry: QueuedValue<V>): Date {

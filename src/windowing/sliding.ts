@@ -92,6 +92,9 @@ interface OpenWindow {
   readonly closeMs: number;
 }
 
+// Returned (never modified) when no window closes, the common case.
+const NOTHING_CLOSES: readonly [number, WindowMetadata][] = Object.freeze([]);
+
 // Above this magnitude a difference of two Date instants may not be exact as a double; use BigInt.
 const EXACT_LIMIT = 2 ** 52;
 
@@ -167,7 +170,7 @@ export class SlidingWindowerLogic implements WindowerLogic<SlidingWindowerState>
 
   closeForMs(watermarkMs: number): [number, WindowMetadata][] {
     const top = this.#byClose.peek();
-    if (top === undefined || top.closeMs > watermarkMs) return [];
+    if (top === undefined || top.closeMs > watermarkMs) return NOTHING_CLOSES as [number, WindowMetadata][];
     const closing: OpenWindow[] = [];
     for (let top = this.#byClose.peek(); top !== undefined && top.closeMs <= watermarkMs; top = this.#byClose.peek()) {
       this.#byClose.pop();
