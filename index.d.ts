@@ -53,6 +53,9 @@ export declare class NativeWorker {
   close(): void
 }
 
+/** Drains for an `AbortExecution`: like `drainFabric`, but the unfinished epoch is not snapshotted. */
+export declare function abortExecutionFabric(fabric: number): void
+
 /** Tells every local worker of the fabric to stop at once (a failure or an interrupt). */
 export declare function abortFabric(fabric: number): void
 
@@ -64,6 +67,9 @@ export declare function createProcessFabric(workers: number): number
 
 /** Stops sources on every local worker of the fabric (drain: a signal or `AbortExecution`). */
 export declare function drainFabric(fabric: number): void
+
+/** Whether the fabric drains because of an `AbortExecution`. */
+export declare function fabricAbortingExecution(fabric: number): boolean
 
 /** Whether the fabric's sources were told to stop (drain signal or `AbortExecution`). */
 export declare function fabricDraining(fabric: number): boolean

@@ -426,9 +426,8 @@ describe("sources: build, nextAwake, close (API.md §5)", () => {
   });
 
   // Bytewax reads `next_awake()` right after building a partition (src/inputs.rs, before the first `next_batch`), so a partition
-  // that starts with a future instant (e.g. resumed with a schedule) is not polled before it. weir polls a new partition at once.
-  // Enable this once SourceNode.prepare (src/runtime/nodes.ts) consults nextAwake() after build/buildPart.
-  it.skip("nextAwake is consulted before the first poll, as in Bytewax", async () => {
+  // that starts with a future instant (e.g. resumed with a schedule) is not polled before it.
+  it("nextAwake is consulted before the first poll, as in Bytewax", async () => {
     let built = 0;
     let firstPoll = 0;
     const src = new FnSource<number>(() => {

@@ -40,11 +40,36 @@ describe("resume after abort", () => {
     await initDbDir(dir, 1);
     const out: number[] = [];
     const flow = abortFlow([0, 1, 2, TestingSource.ABORT(), 3, 4], out);
-    await run(flow, { epochIntervalMs: 5000, recovery: new RecoveryConfig(dir) });
+    // The abort's unfinished epoch counts as not closed (API.md §8, §9).
+    expect(await run(flow, { epochIntervalMs: 5000, recovery: new RecoveryConfig(dir) })).toMatchObject({ aborted: true, lastClosedEpoch: 0 });
     expect(out).toEqual([0, 1, 2]);
     out.length = 0;
     await run(flow, { epochIntervalMs: 5000, recovery: new RecoveryConfig(dir) });
     expect(out).toEqual([0, 1, 2, 3, 4]);
+  });
+});
+
+describe("resume after a drain", () => {
+  it("a drained run's last epoch is snapshotted: the rerun continues after it, nothing replayed or lost", async () => {
+    const dir = storeDir(1);
+    await initDbDir(dir, 1);
+    // A long epoch, so only the drain ends it; the pause leaves time for the drain to land after item 2.
+    const inp = [0, 1, 2, TestingSource.PAUSE(300), 3, 4, 5];
+    const out: number[] = [];
+    const drain = new AbortController();
+    const flow = new Dataflow("test_df");
+    const s = op.input("inp", flow, new TestingSource(inp));
+    const spied = op.inspect("spy", s, (_id, x) => {
+      if (x === 2) drain.abort();
+    });
+    op.output("out", spied, new TestingSink(out));
+    const first = await run(flow, { epochIntervalMs: 60_000, recovery: new RecoveryConfig(dir), drainSignal: drain.signal });
+    expect(first).toMatchObject({ aborted: true, lastClosedEpoch: 1 });
+    expect(out).toEqual([0, 1, 2]);
+    out.length = 0;
+    const second = await run(flow, { epochIntervalMs: 60_000, recovery: new RecoveryConfig(dir) });
+    expect(second.aborted).toBe(false);
+    expect(out).toEqual([3, 4, 5]);
   });
 });
 

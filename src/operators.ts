@@ -307,6 +307,7 @@ export function countFinal<X>(stepId: string, up: Stream<X>, key: (item: X) => A
 }
 
 export { join } from "./join.js";
+export type { JoinInsertMode, JoinEmitMode, Sides, JoinRow } from "./join.js";
 /** This module as a namespace, for `import { op } from "weir/operators"`-style use inside weir. */
 export * as op from "./operators.js";
 export { enrichCached } from "./ttlcache.js";

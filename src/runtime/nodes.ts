@@ -60,6 +60,7 @@ abstract class BaseNode implements NodeRuntime {
 /** Calls a source/sink method, mapping errors to SOURCE_ERROR/SINK_ERROR (AbortExecution passes through). */
 function ioCall<R>(stepId: string, method: string, code: "SOURCE_ERROR" | "SINK_ERROR", f: () => Awaitable<R>): Awaitable<R> {
   const wrap = (e: unknown): never => {
+    if (e instanceof WeirError && e.stepId === undefined) (e as { stepId?: string }).stepId = stepId; // e.g. a connector's own error
     if (e instanceof AbortExecution || e instanceof WeirError) throw e;
     throw callbackError(stepId, method, e, code);
   };
@@ -134,11 +135,11 @@ class SourceNode extends BaseNode {
         if (owner !== workerIndex) continue;
         const resume = this.rt.recovery?.restored.get(this.stepId)?.get(name);
         const part = await ioCall(this.stepId, "buildPart", "SOURCE_ERROR", () => source.buildPart(this.stepId, name, resume));
-        this.parts.push({ name, part, awakeAt: 0, idleBackoffMs: 1, done: false });
+        this.parts.push({ name, part, awakeAt: await this.firstAwake(part), idleBackoffMs: 1, done: false });
       }
     } else if (source instanceof DynamicSource) {
       const part = await ioCall(this.stepId, "build", "SOURCE_ERROR", () => source.build(this.stepId, workerIndex, workerCount));
-      this.parts.push({ name: "dynamic", part, awakeAt: 0, idleBackoffMs: 1, done: false });
+      this.parts.push({ name: "dynamic", part, awakeAt: await this.firstAwake(part), idleBackoffMs: 1, done: false });
     }
     this.eof = this.parts.length === 0;
   }
@@ -153,6 +154,12 @@ class SourceNode extends BaseNode {
       if (this.chain !== undefined) return this.chain.runBatches(epoch, batches, reply);
       this.rt.emit(this.planned, 0, batches.length === 1 ? batches[0]! : concatAll(batches), reply);
     });
+  }
+
+  /** A new partition's `nextAwake()` is asked before its first poll, as Bytewax does (0: poll at once). */
+  private async firstAwake(part: StatelessSourcePartition<unknown>): Promise<number> {
+    const at = await ioCall(this.stepId, "nextAwake", "SOURCE_ERROR", () => part.nextAwake());
+    return at instanceof Date ? at.getTime() : 0;
   }
 
   /** Polls one partition; an array it returns is taken as it is (weir owns it from then on). */
@@ -374,7 +381,7 @@ class StatefulNode extends BaseNode {
 
   override onEpochClosed(_epoch: number, _reply: Reply): Awaitable<void> {
     const rec = this.rt.recovery;
-    if (!rec || this.rt.hooks.draining()) return;
+    if (!rec || this.rt.hooks.abortingExecution()) return;
     const keys = [...this.touched].sort();
     this.touched.clear();
     // Each state is encoded at once, before any other method of its logic runs.
@@ -547,7 +554,8 @@ class StatefulNode extends BaseNode {
   }
 
   override onEof(_epoch: number, reply: Reply): Awaitable<void> {
-    // A drained run (signal, AbortExecution) stops without EOF: windows and aggregates stay open for a resume.
+    // A drained run (drain signal, AbortExecution) stops without EOF: windows and aggregates stay open for a resume
+    // (a drain snapshots them with its last epoch).
     if (this.rt.hooks.draining()) return;
     const keys = [...this.logics.keys()].sort();
     const out: unknown[] = [];
@@ -622,7 +630,7 @@ class SinkNode extends BaseNode {
 
   override onEpochClosed(_epoch: number, _reply: Reply): Awaitable<void> {
     const rec = this.rt.recovery;
-    if (!rec || this.rt.hooks.draining()) return;
+    if (!rec || this.rt.hooks.abortingExecution()) return;
     return forEachInOrder([...this.fixedParts].sort(([a], [b]) => compareKeys(a, b)), ([name, part]) => {
       const p = part as Partial<StatefulSinkPartition<unknown, unknown>>;
       if (typeof p.snapshot !== "function") return;

@@ -6,7 +6,7 @@ import { drive, Waker } from "./drive.js";
 import { native, type NativeWorker } from "./native.js";
 import { checkFlow } from "./plan.js";
 import { prepareWorkers } from "./setup.js";
-import { WorkerRuntime } from "./worker-runtime.js";
+import { WorkerRuntime, type RunHooks } from "./worker-runtime.js";
 
 export interface RunOptions {
   workers?: number;
@@ -101,7 +101,12 @@ export async function run(flow: Dataflow, opts: RunOptions = {}): Promise<RunRes
     try {
       workers = native.NativeWorker.claimAll(fabric);
       const local = new Set(workers.map((w) => w.index));
-      const hooks = { wake: waker.wake, drain: () => native.drainFabric(fabric), draining: () => native.fabricDraining(fabric) };
+      const hooks: RunHooks = {
+        wake: waker.wake,
+        abortExecution: () => native.abortExecutionFabric(fabric),
+        draining: () => native.fabricDraining(fabric),
+        abortingExecution: () => native.fabricAbortingExecution(fabric),
+      };
       for (const w of workers) runtimes.push(new WorkerRuntime(flow, { workerIndex: w.index, workerCount: w.peers, localWorkers: local }, hooks));
       await prepareWorkers(workers, runtimes, opts.recovery);
       workers.forEach((w, i) => runtimes[i]!.attach(w, o.epochIntervalMs));

@@ -27,7 +27,12 @@ async function main(d: ThreadData) {
   const worker = native.NativeWorker.claim(d.fabric, d.localIndex);
   const waker = new Waker();
   const runtime = new WorkerRuntime(flow, { workerIndex: worker.index, workerCount: worker.peers, localWorkers: new Set([worker.index]) },
-    { wake: waker.wake, drain: () => native.drainFabric(d.fabric), draining: () => native.fabricDraining(d.fabric) });
+    {
+      wake: waker.wake,
+      abortExecution: () => native.abortExecutionFabric(d.fabric),
+      draining: () => native.fabricDraining(d.fabric),
+      abortingExecution: () => native.fabricAbortingExecution(d.fabric),
+    });
   try {
     await prepareWorkers([worker], [runtime], d.recovery ? new RecoveryConfig(d.recovery.dbDir, d.recovery.backupIntervalMs) : undefined);
     runtime.attach(worker, d.epochIntervalMs);

@@ -28,10 +28,12 @@ export interface WorkerInfo {
 export interface RunHooks {
   /** A completion arrived: the stepping loop should step again. */
   wake(): void;
-  /** Called on AbortExecution: stop every source of the execution. */
-  drain(): void;
-  /** Whether sources were told to stop (then EOF logic and the last snapshot are skipped). */
+  /** Called on AbortExecution: stop every source of the execution, without snapshotting the unfinished epoch. */
+  abortExecution(): void;
+  /** Whether sources were told to stop (drain signal or AbortExecution): EOF logic is skipped. */
   draining(): boolean;
+  /** Whether the stop is an AbortExecution: then the unfinished epoch is neither snapshotted nor counted as closed. */
+  abortingExecution(): boolean;
 }
 
 export class WorkerRuntime {
@@ -67,11 +69,13 @@ export class WorkerRuntime {
 
   /** After a node closed `epoch`: once every node of this worker has, snapshot sources and write the epoch. */
   private afterEpochClosed(node: number, epoch: number): Awaitable<void> {
+    // An AbortExecution's unfinished epoch closes in the engine, but counts for nothing (API.md §8).
+    if (this.hooks.abortingExecution()) return;
     this.#closedBefore[node] = Math.max(this.#closedBefore[node]!, epoch + 1);
     const closed = Math.min(...this.#closedBefore) - 1;
     if (closed > this.lastClosedEpoch) this.lastClosedEpoch = closed;
     const rec = this.recovery;
-    if (!rec || closed <= rec.lastWritten || this.hooks.draining()) return;
+    if (!rec || closed <= rec.lastWritten) return;
     return andThen(forEachInOrder(this.nodes, (n) => n.snapshotPartitions?.()), () => rec.flush(closed));
   }
 
@@ -120,7 +124,7 @@ export class WorkerRuntime {
   fail(err: unknown): void {
     if (err instanceof AbortExecution) {
       this.aborted = true;
-      this.hooks.drain();
+      this.hooks.abortExecution();
       return;
     }
     if (this.failure === undefined) {

@@ -72,6 +72,18 @@ pub fn drain_fabric(fabric: u32) {
   communication::set_draining(u64::from(fabric));
 }
 
+/// Drains for an `AbortExecution`: like `drainFabric`, but the unfinished epoch is not snapshotted.
+#[napi]
+pub fn abort_execution_fabric(fabric: u32) {
+  communication::set_abort_execution(u64::from(fabric));
+}
+
+/// Whether the fabric drains because of an `AbortExecution`.
+#[napi]
+pub fn fabric_aborting_execution(fabric: u32) -> bool {
+  communication::is_abort_execution(u64::from(fabric))
+}
+
 /// Tells every local worker of the fabric to stop at once (a failure or an interrupt).
 #[napi]
 pub fn abort_fabric(fabric: u32) {

@@ -26,6 +26,8 @@ struct Fabric {
     builders: Vec<Option<AllocatorBuilder>>,
     /// Sources on every local worker stop polling (drain signal, `AbortExecution`).
     draining: Arc<AtomicBool>,
+    /// The drain comes from an `AbortExecution`: the unfinished epoch is not snapshotted (API.md §8).
+    abort_execution: AtomicBool,
     /// Every local worker stops at once (a failure elsewhere, an interrupt).
     aborted: Arc<AtomicBool>,
     /// A cluster's addresses and its detector of lost peers.
@@ -62,6 +64,7 @@ pub fn create(topology: Topology) -> Result<u64, String> {
     let fabric = Fabric {
         builders: builders.into_iter().map(Some).collect(),
         draining: Arc::default(),
+        abort_execution: AtomicBool::new(false),
         aborted: Arc::default(),
         peers,
         _guard: guard,
@@ -135,6 +138,18 @@ pub fn set_draining(fabric: u64) {
 
 pub fn is_draining(fabric: u64) -> bool {
     with_fabric(fabric, |f| f.draining.load(Ordering::Relaxed)).unwrap_or(false)
+}
+
+/// A drain caused by `AbortExecution` (it also drains).
+pub fn set_abort_execution(fabric: u64) {
+    with_fabric(fabric, |f| {
+        f.abort_execution.store(true, Ordering::Relaxed);
+        f.draining.store(true, Ordering::Relaxed);
+    });
+}
+
+pub fn is_abort_execution(fabric: u64) -> bool {
+    with_fabric(fabric, |f| f.abort_execution.load(Ordering::Relaxed)).unwrap_or(false)
 }
 
 pub fn set_aborted(fabric: u64) {
