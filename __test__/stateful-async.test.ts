@@ -48,7 +48,8 @@ function sumFlow(out: [string, string][], failOn?: string): Dataflow {
 describe("stateful steps with async logics", () => {
   it("mixes sync and async keys in one activation: ascending key order, no overlap, one worker", async () => {
     const out: [string, string][] = [];
-    await run(sumFlow(out), { workers: 1 });
+    // Epochs of one poll each, so each batch of four is its own activation.
+    await run(sumFlow(out), { workers: 1, epochIntervalMs: 0 });
     // Two batches of four; in each, the keys in ascending order.
     expect(out).toEqual([
       ["a1", "a1=2"], ["a2", "a2=4"], ["b", "b=1"], ["c", "c=3"],

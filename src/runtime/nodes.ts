@@ -98,6 +98,9 @@ interface LivePart {
 }
 
 const MAX_IDLE_BACKOFF_MS = 64;
+/** A source call that may merge rounds stops polling at this many items, or after this long. */
+const ROUND_ITEMS = 8192;
+const ROUND_BUDGET_MS = 2;
 /** The longest wait before re-notifying a key whose timer stays in the past. */
 const MAX_TIMER_RETRY_MS = 1000;
 
@@ -144,15 +147,60 @@ class SourceNode extends BaseNode {
     this.eof = this.parts.length === 0;
   }
 
+  /**
+   * Whether one call may poll its partitions for several rounds (up to ROUND_ITEMS items or ROUND_BUDGET_MS) and
+   * send what they gave as one batch. Only where no step can see the difference: epochs longer than one poll,
+   * no batch-level step in this node's chain (per-item kernels only), and only keyed steps and sinks downstream,
+   * which see batches grouped by key or as writes anyway. It cuts per-call costs, most for keyed steps, which
+   * then see more values per key and call.
+   */
+  private get mergesRounds(): boolean {
+    this.#mergesRounds ??= this.rt.epochIntervalMs > 0
+      && (this.chain === undefined || this.chain.perItemOnly)
+      && this.planned.outEdges.every((edges) => edges.every((e) => {
+        const kind = this.rt.planned[e.toNode]!.steps[0]!.def.kind;
+        return kind === "stateful" || kind === "output";
+      }));
+    return this.#mergesRounds;
+  }
+  #mergesRounds: boolean | undefined;
+
   poll(epoch: number, reply: Reply): Awaitable<void> {
-    const now = Date.now();
-    const due = this.parts.filter((p) => !p.done && p.awakeAt <= now);
     const batches: unknown[][] = [];
-    return andThen(forEachInOrder(due, (p) => this.pollPart(p, batches)), () => {
+    const merge = this.mergesRounds;
+    const deadline = merge ? performance.now() + ROUND_BUDGET_MS : 0;
+    let items = 0;
+    // An AbortExecution from a partition still lets what this call polled before it go downstream (API.md §8).
+    let abort: AbortExecution | undefined;
+    const stopOnAbort = (e: unknown): void => {
+      if (!(e instanceof AbortExecution)) throw e;
+      abort = e;
+    };
+    const round = (): Awaitable<void> => {
+      const now = Date.now();
+      const due = this.parts.filter((p) => !p.done && p.awakeAt <= now);
+      const before = batches.length;
+      let polled: Awaitable<void>;
+      try {
+        polled = forEachInOrder(due, (p) => this.pollPart(p, batches));
+      } catch (e) {
+        return stopOnAbort(e);
+      }
+      if (isPromiseLike(polled)) polled = Promise.resolve(polled).catch(stopOnAbort);
+      return andThen(polled, () => {
+        if (!merge || abort !== undefined || batches.length === before) return;
+        for (let i = before; i < batches.length; i++) items += batches[i]!.length;
+        if (items < ROUND_ITEMS && performance.now() < deadline) return round();
+      });
+    };
+    const emitted = andThen(round(), () => {
       this.eof = this.parts.every((p) => p.done);
       if (batches.length === 0) return;
       if (this.chain !== undefined) return this.chain.runBatches(epoch, batches, reply);
       this.rt.emit(this.planned, 0, batches.length === 1 ? batches[0]! : concatAll(batches), reply);
+    });
+    return andThen(emitted, () => {
+      if (abort !== undefined) throw abort;
     });
   }
 
@@ -259,10 +307,13 @@ function compileStages(steps: readonly Step[]): Stage[] {
  */
 class StageRunner {
   private readonly stages: Stage[];
+  /** Only compiled per-item kernels: batch boundaries are invisible to the chain. */
+  readonly perItemOnly: boolean;
   private ctx: BatchContext = { epoch: 0, workerIndex: 0, workerCount: 1 };
 
   constructor(steps: readonly Step[], private readonly planned: PlannedNode, private readonly rt: WorkerRuntime) {
     this.stages = compileStages(steps);
+    this.perItemOnly = this.stages.every((s) => "fused" in s);
   }
 
   run(epoch: number, items: unknown[], reply: Reply): Awaitable<void> {

@@ -112,8 +112,12 @@ export class WorkerRuntime {
     };
   }
 
+  /** The run's epoch length (set by `attach`). */
+  epochIntervalMs = 0;
+
   attach(worker: NativeWorker, epochIntervalMs: number): void {
     this.#worker = worker;
+    this.epochIntervalMs = epochIntervalMs;
     try {
       worker.build(this.planSpec(epochIntervalMs, this.firstEpoch), (kind, node, port, epoch, payload) => this.dispatch(kind, node, port, epoch, payload));
     } catch (e) {
