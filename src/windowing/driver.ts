@@ -121,20 +121,24 @@ export class WindowDriver<V, W, S> {
 
   /** Steps 1–4 for a batch of this key's values, in arrival order. */
   onBatch(values: V[]): Awaitable<WindowResult<V, W>> {
-    return runSteps(this.#batchSteps(values));
+    // Stamping never waits; only the flush (window logics) may. One generator per call, for the flush.
+    const events: WindowEvent<V, W>[] = [];
+    const direct: DirectValues<V> = { values: [], tsMs: [] };
+    const watermarkMs = this.#stampBatch(values, events, direct);
+    return runSteps(this.#flush(events, watermarkMs, direct));
   }
 
   /** Step 5, on a timer: flush with the clock's current watermark. */
   onNotify(): Awaitable<WindowResult<V, W>> {
     const watermark = this.#watermark("onNotify");
-    return runSteps(this.#flushSteps(this.#advance(watermark)));
+    return runSteps(this.#flush([], this.#advance(watermark)));
   }
 
   /** Step 5 at EOF: flush with the clock's EOF watermark (`UTC_MAX` for built-in clocks closes everything). */
   onEof(): Awaitable<WindowResult<V, W>> {
     const watermark = this.#watermark("onEof");
     // Not recorded: a continuation must not inherit the end of time.
-    return runSteps(this.#flushSteps(Math.max(this.#watermarkMs, watermark.getTime())));
+    return runSteps(this.#flush([], Math.max(this.#watermarkMs, watermark.getTime())));
   }
 
   /** Step 6: when to wake, in system time; `undefined`: only items or EOF advance the windows. */
@@ -150,7 +154,17 @@ export class WindowDriver<V, W, S> {
     const oldest = this.#queue.oldest();
     if (oldest !== undefined && (atMs === undefined || oldest.tsMs < atMs)) atMs = oldest.tsMs;
     if (atMs === undefined) return undefined;
-    const systemTime = this.#clockCall("toSystemUtc", new Date(atMs));
+    let systemTime: Date | Nullish;
+    if (this.#msClock !== undefined) {
+      // A built-in clock: synchronous by construction (it checks the user callback inside), called directly.
+      try {
+        systemTime = this.#clock.toSystemUtc(new Date(atMs));
+      } catch (err) {
+        throw stepError(this.#stepId, "clock.toSystemUtc", err);
+      }
+    } else {
+      systemTime = this.#clockCall("toSystemUtc", new Date(atMs));
+    }
     if (systemTime === null || systemTime === undefined) return undefined;
     if (!isValidDate(systemTime)) throw invalidReturn(this.#stepId, "clock.toSystemUtc", notADate(systemTime));
     return systemTime;
@@ -161,15 +175,21 @@ export class WindowDriver<V, W, S> {
     return runSteps(this.#snapshotSteps());
   }
 
-  *#batchSteps(values: V[]): Steps<WindowResult<V, W>> {
-    this.#clockCall("beforeBatch");
-    const events: WindowEvent<V, W>[] = [];
+  /** Step 1 for a batch: stamps each value; late ones become `late` events, due ones (ms lane) go to `direct`, the rest queue. */
+  #stampBatch(values: V[], events: WindowEvent<V, W>[], direct: DirectValues<V>): number {
+    if (this.#msClock === undefined) {
+      this.#clockCall("beforeBatch");
+    } else {
+      try {
+        this.#clock.beforeBatch(); // a built-in clock, called directly (see notifyAt)
+      } catch (err) {
+        throw stepError(this.#stepId, "clock.beforeBatch", err);
+      }
+    }
     let watermarkMs = this.#watermarkMs;
     const clock = this.#msClock;
     const windower = this.#msWindower;
-    let direct: DirectValues<V> | undefined;
     if (clock !== undefined && windower !== undefined) {
-      direct = { values: [], tsMs: [] };
       let callback = "clock.onItem";
       try {
         for (const value of values) {
@@ -203,18 +223,11 @@ export class WindowDriver<V, W, S> {
         }
       }
     }
-    yield* this.#flush(events, watermarkMs, direct);
-    return [events, this.#isEmpty()];
-  }
-
-  *#flushSteps(watermarkMs: number): Steps<WindowResult<V, W>> {
-    const events: WindowEvent<V, W>[] = [];
-    yield* this.#flush(events, watermarkMs);
-    return [events, this.#isEmpty()];
+    return watermarkMs;
   }
 
   // Steps 2–4: play due values into their windows, then merges, then closes.
-  *#flush(events: WindowEvent<V, W>[], watermarkMs: number, direct?: DirectValues<V>): Steps<void> {
+  *#flush(events: WindowEvent<V, W>[], watermarkMs: number, direct?: DirectValues<V>): Steps<WindowResult<V, W>> {
     const lane = this.#msWindower;
     const queued = this.#queue.takeDue(watermarkMs);
     // Values due on arrival while nothing waited (ms lane) come first: they arrived first and are not later.
@@ -283,6 +296,7 @@ export class WindowDriver<V, W, S> {
       }
       events.push(["meta", [id, meta]]);
     }
+    return [events, this.#isEmpty()];
   }
 
   *#snapshotSteps(): Steps<WindowDriverState<V, S>> {
