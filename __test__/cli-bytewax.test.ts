@@ -1,28 +1,15 @@
 // The CLI's arguments (API.md §8): Bytewax 0.21.1's pytests/test_parse.py. Bytewax tests its parser function; weir's is internal,
 // so each case runs `weir run` and checks what the parse decided. Bytewax's hostfile / pod-name fallbacks are not in weir (API.md
 // §14); WEIR_ADDRESSES and WEIR_PROCESS_ID are its environment variables for the same settings.
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
+import { weir } from "./cli-helpers.js";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
-const cli = path.join(root, "dist", "cli.js");
 const flows = path.join("__test__", "fixtures", "execution-flows.ts");
 
-function weir(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd: root, env: { ...process.env, ...env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -1,21 +1,8 @@
 // The `weir` CLI as users run it: TypeScript flows, worker threads, processes, exit codes.
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { weir } from "./cli-helpers.js";
 
-const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
-const root = fileURLToPath(new URL("..", import.meta.url));
 
-function weir(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd: root, env: { ...process.env, ...env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 const sorted = (s: string) => s.trim().split("\n").sort().join("\n");
 
