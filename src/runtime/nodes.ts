@@ -530,9 +530,18 @@ class StatefulNode extends BaseNode {
 
   /** Keeps what a logic method returned: its emits as `[key, w]`; drops the logic when it discards. */
   private collect(key: string, method: string, r: unknown, out: unknown[]): void {
-    const ws: unknown[] = [];
-    const discard = collectResult(this.stepId, method, r, ws);
-    for (const w of ws) out.push([key, w]);
+    let discard: boolean;
+    const pair = Array.isArray(r) && r.length === 2 ? (r as unknown[]) : undefined;
+    const emit = pair?.[0];
+    if (Array.isArray(emit) && typeof pair![1] === "boolean") {
+      // The common shape, [array, boolean]: no intermediate array.
+      for (let i = 0; i < emit.length; i++) out.push([key, emit[i]]);
+      discard = pair![1];
+    } else {
+      const ws: unknown[] = [];
+      discard = collectResult(this.stepId, method, r, ws);
+      for (const w of ws) out.push([key, w]);
+    }
     if (discard) {
       this.logics.delete(key);
       this.timers.delete(key);
