@@ -2,25 +2,14 @@
 // so each case runs `weir run` and checks what the parse decided. Bytewax's hostfile / pod-name fallbacks are not in weir (API.md
 // §14); WEIR_ADDRESSES and WEIR_PROCESS_ID are its environment variables for the same settings.
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { weir } from "./cli-helpers.js";
+import { freePort } from "./ports-and-seeds.js";
 
 const flows = path.join("__test__", "fixtures", "execution-flows.ts");
 
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const printed = (stdout: string) => stdout.trim().split("\n").sort();
 

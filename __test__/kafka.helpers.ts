@@ -101,14 +101,4 @@ export async function readAllParts(source: KafkaSource, stepId = "test.kafka_in"
   }
 }
 
-/** A small deterministic PRNG (mulberry32) so generated data is the same on every run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from "./ports-and-seeds.js";

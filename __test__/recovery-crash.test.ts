@@ -10,11 +10,11 @@
 // seed is printed with its crash schedule; rerun it alone with WEIR_CRASH_SEED=<seed>.
 import { spawn } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort, seededRandom } from "./ports-and-seeds.js";
 import { Dataflow, initDbDir, op, RecoveryConfig, run, TestingSink, TestingSource, type KeyedStream } from "../src/index.js";
 
 const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
@@ -34,17 +34,6 @@ function freshDir(label: string): string {
   return dir;
 }
 
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Exit {
   code: number | null;
@@ -229,7 +218,7 @@ describe("crash and resume (real processes)", { timeout: 180_000 }, () => {
   });
 
   it.each(SEEDS.map((s) => [s]))("seed %i: SIGKILL at random moments, resume, same output (4 flows)", async (seed) => {
-    const rand = prng(seed * 7919);
+    const rand = seededRandom(seed * 7919);
     // The store's partition count and the backup interval (superseded snapshots kept 0 or 1 s) vary with the seed too.
     const partCount = 1 + Math.floor(rand() * 3);
     const backup = rand() < 0.5 ? ["-b", "1"] : [];
@@ -330,15 +319,7 @@ describe("crash and resume (real processes)", { timeout: 180_000 }, () => {
 });
 
 function freePorts(count: number): Promise<number[]> {
-  return Promise.all(Array.from({ length: count }, () => new Promise<number>((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  })));
+  return Promise.all(Array.from({ length: count }, freePort));
 }
 
 // ---------------------------------------------------------------------------------------------------------------------

@@ -1,9 +1,9 @@
 // The operators of API.md §3 (`op`). Stateless ones are batch transforms the runtime fuses;
 // stateful ones are composed from `statefulBatch` (see stateful.ts, join.ts).
 import util from "node:util";
-import { addPrimitive, builtin, Dataflow, errorStepId, expectStream, scopeFor, Stream, type BatchFn, type Kernel, type KeyedStream, type StepKind, type Combiner } from "./dataflow.js";
+import { addPrimitive, builtin, Dataflow, errorStepId, expectStream, scopeFor, Stream, type BatchFn, type KeyedStream, type StepKind, type Combiner } from "./dataflow.js";
 import { kernelLoop, type KernelShape, type KernelSpec } from "./runtime/kernels.js";
-import { callbackError, invalidArgument, invalidReturn, WeirError } from "./errors.js";
+import { invalidArgument, invalidReturn, WeirError } from "./errors.js";
 import { Source } from "./inputs.js";
 import { Sink } from "./outputs.js";
 import { mapAll, andThen } from "./runtime/awaitable.js";
@@ -26,10 +26,10 @@ function transform<Y>(
     [{ portName: "up", streams: [s] }]) as Stream<Y>[];
 }
 
-function kernelStep<Y>(stepId: string, opType: string, up: unknown, kernel: Kernel | KernelSpec): Stream<Y> {
+function kernelStep<Y>(stepId: string, opType: string, up: unknown, spec: KernelSpec): Stream<Y> {
   const s = expectStream(up, stepId, opType);
   const scope = scopeFor([s], stepId, opType);
-  const def: StepKind = typeof kernel === "function" ? { kind: "kernel", kernel } : { kind: "kernel", kernel: kernelLoop(kernel), spec: kernel };
+  const def: StepKind = { kind: "kernel", kernel: kernelLoop(spec), spec };
   return addPrimitive(scope, stepId, opType, def, [s], ["down"], [{ portName: "up", streams: [s] }])[0] as Stream<Y>;
 }
 
@@ -93,6 +93,15 @@ function iterableOrThrow(stepId: string, callback: string, r: unknown): Iterable
 function booleanOrThrow(stepId: string, callback: string, r: unknown): boolean {
   if (typeof r !== "boolean") throw invalidReturn(stepId, callback, `must return a boolean, got ${typeOf(r)}`);
   return r;
+}
+
+/** A `key` callback's result: a string, else INVALID_KEY naming the step. */
+function keyOrThrow(stepId: string, k: unknown): string {
+  if (typeof k !== "string") {
+    const cause = new TypeError(`'key' in step '${stepId}' must return a string, got ${typeOf(k)}`);
+    throw new WeirError("INVALID_KEY", cause.message, { cause, stepId });
+  }
+  return k;
 }
 
 function checkFn(stepId: string, name: string, f: unknown): void {
@@ -221,11 +230,7 @@ export function keyOn<X>(stepId: string, up: Stream<X>, key: (item: X) => Awaita
   const id = fullId(expectStream(up, stepId, "keyOn"), stepId);
   checkFn(id, "key", key);
   return kernelStep(stepId, "keyOn", up, spec("keyOn", id, "key", key, (x, k, out) => {
-    if (typeof k !== "string") {
-      const cause = new TypeError(`'key' in step '${id}' must return a string, got ${typeOf(k)}`);
-      throw new WeirError("INVALID_KEY", cause.message, { cause, stepId: id });
-    }
-    out.push([k, x]);
+    out.push([keyOrThrow(id, k), x]);
   }));
 }
 
@@ -281,16 +286,12 @@ export function countFinal<X>(stepId: string, up: Stream<X>, key: (item: X) => A
     checkFn(id, "key", key);
     // Counted on each worker before routing (a combiner, flushed at every epoch close): one [key, n]
     // pair per distinct key and epoch leaves the worker.
-    const count = (counts: Map<string, number>, k: unknown) => {
-      if (typeof k !== "string") {
-        const cause = new TypeError(`'key' in step '${id}' must return a string, got ${typeOf(k)}`);
-        throw new WeirError("INVALID_KEY", cause.message, { cause, stepId: id });
-      }
-      counts.set(k, (counts.get(k) ?? 0) + 1);
-    };
     const partial = combineStep<[string, number]>("pre_count", "countFinal", s, () => {
       let counts = new Map<string, number>();
-      const countKeys = kernelLoop(spec<X, string>("map", id, "key", key, (_x, k) => count(counts, k)));
+      const countKeys = kernelLoop(spec<X, string>("map", id, "key", key, (_x, k) => {
+        const w = keyOrThrow(id, k);
+        counts.set(w, (counts.get(w) ?? 0) + 1);
+      }));
       return {
         add: (items, ctx) => andThen(countKeys(items, ctx), () => undefined),
         get full() { return counts.size >= COMBINER_MAX_KEYS; },

@@ -1,5 +1,5 @@
 // Stateful logic (API.md §3.1) and the stateful operators composed on `statefulBatch`.
-import { addPrimitive, builtin, expectStream, scopeFor, type KeyedStream, type Stream } from "./dataflow.js";
+import { addPrimitive, builtin, expectStream, scopeFor, type KeyedStream } from "./dataflow.js";
 import { invalidArgument, invalidReturn } from "./errors.js";
 import { andThen, forEachInOrder } from "./runtime/awaitable.js";
 import { guard, typeOf } from "./runtime/guard.js";

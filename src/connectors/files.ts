@@ -1,10 +1,9 @@
 // Local-file connectors (API.md §6): line and CSV sources that seek to a byte offset, line sinks that truncate on resume.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { WeirError, describe, invalidArgument } from "../errors.js";
+import { WeirError, invalidArgument } from "../errors.js";
 import { FixedPartitionedSource, StatefulSourcePartition } from "../inputs.js";
 import { FixedPartitionedSink, StatefulSinkPartition, adler32 } from "../outputs.js";
-import { isPromiseLike } from "../types.js";
 import { LinePartition } from "./files/reader.js";
 import { type CsvDialect, CsvPartition } from "./files/csv.js";
 import { LineSinkPartition } from "./files/line-sink.js";

@@ -196,19 +196,19 @@ class EventClockLogic<V> implements ClockLogic<V, EventClockState>, MsClock<V> {
   }
 
   onItem(value: V): [Date, Date] {
-    const ts = rejectPromise("tsGetter", callUser("tsGetter", () => this.#config.tsGetter(value)));
-    if (!isValidDate(ts)) throw new ReturnFault("tsGetter", notADate(ts));
-    const watermarkMs = this.#watermarkMs();
-    const candidateMs = subMs(ts.getTime(), this.#config.waitForSystemDurationMs);
-    if (candidateMs > watermarkMs) {
-      this.#watermarkBaseMs = candidateMs;
-      this.#systemTimeOfMaxEventMs = this.#systemNowMs;
-      return [ts, this.#watermarkDate(candidateMs)];
-    }
-    return [ts, this.#watermarkDate(watermarkMs)];
+    const ts = this.#timestampOf(value);
+    this.#observe(ts.getTime());
+    return [ts, this.#watermarkDate(this.lastWatermarkMs)];
   }
 
   stampMs(value: V): number {
+    const tsMs = this.#timestampOf(value).getTime();
+    this.#observe(tsMs);
+    return tsMs;
+  }
+
+  /** The user's timestamp for `value`, checked. */
+  #timestampOf(value: V): Date {
     let ts: unknown;
     try {
       ts = this.#config.tsGetter(value);
@@ -216,7 +216,11 @@ class EventClockLogic<V> implements ClockLogic<V, EventClockState>, MsClock<V> {
       throw fault("tsGetter", err);
     }
     if (!isValidDate(ts)) throw new ReturnFault("tsGetter", notADate(ts));
-    const tsMs = ts.getTime();
+    return ts;
+  }
+
+  /** Moves the watermark for a value stamped `tsMs`; the watermark after it is left in `lastWatermarkMs`. */
+  #observe(tsMs: number): void {
     const watermarkMs = this.#watermarkMs();
     const candidateMs = subMs(tsMs, this.#config.waitForSystemDurationMs);
     if (candidateMs > watermarkMs) {
@@ -226,7 +230,6 @@ class EventClockLogic<V> implements ClockLogic<V, EventClockState>, MsClock<V> {
     } else {
       this.lastWatermarkMs = watermarkMs;
     }
-    return tsMs;
   }
 
   onNotify(): Date {

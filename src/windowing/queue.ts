@@ -29,7 +29,7 @@ export class WindowQueue<V> {
     this.#ordered = ordered;
     if (state !== undefined) {
       if (!Array.isArray(state)) throw new TypeError(`window queue: invalid resume state ${show(state)}`);
-      for (const [value, tsMs] of state) this.push(value, new Date(tsMs));
+      for (const [value, tsMs] of state) this.pushMs(value, tsMs);
     }
   }
 

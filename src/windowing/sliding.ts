@@ -126,9 +126,9 @@ export class SlidingWindowerLogic implements WindowerLogic<SlidingWindowerState>
 
   /** The ids of the windows containing `tsMs`, ascending. */
   intersects(tsMs: number): number[] {
-    const [first, last] = this.#idRange(tsMs);
+    this.lateRangeMs(tsMs);
     const ids: number[] = [];
-    for (let id = first; id <= last; id++) ids.push(id);
+    for (let id = this.firstId; id <= this.lastId; id++) ids.push(id);
     return ids;
   }
 
@@ -147,15 +147,23 @@ export class SlidingWindowerLogic implements WindowerLogic<SlidingWindowerState>
     for (let id = this.firstId; id <= this.lastId; id++) if (!this.#open.has(id)) this.#openWindow(id);
   }
 
+  // Ids ⌊(ts − alignTo − length)/offset⌋ + 1 … ⌊(ts − alignTo)/offset⌋, computed exactly, into firstId…lastId
+  // (fields rather than a returned pair: this runs once per value).
   lateRangeMs(tsMs: number): void {
     const sinceAlign = tsMs - this.#alignMs;
     if (Math.abs(sinceAlign) <= EXACT_LIMIT && this.#lengthMs <= EXACT_LIMIT) {
-      // #idRange's exact case, without its array (once per value)
       this.firstId = Math.floor((sinceAlign - this.#lengthMs) / this.#offsetMs) + 1;
       this.lastId = Math.floor(sinceAlign / this.#offsetMs);
       return;
     }
-    const [first, last] = this.#idRange(tsMs);
+    const exactSince = BigInt(tsMs) - BigInt(this.#alignMs);
+    const offset = BigInt(this.#offsetMs);
+    const first = Number(floorDiv(exactSince - BigInt(this.#lengthMs), offset) + 1n);
+    const last = Number(floorDiv(exactSince, offset));
+    if (!Number.isSafeInteger(first) || !Number.isSafeInteger(last)) {
+      // Only with offsetMs 1 and a timestamp ~285,000 years from alignTo.
+      throw new RangeError(`SlidingWindower: window ids for ${new Date(tsMs).toISOString()} exceed Number.MAX_SAFE_INTEGER`);
+    }
     this.firstId = first;
     this.lastId = last;
   }
@@ -203,23 +211,6 @@ export class SlidingWindowerLogic implements WindowerLogic<SlidingWindowerState>
     const window: OpenWindow = { id, seq: this.#seq++, openMs, closeMs };
     this.#open.set(id, window);
     this.#byClose.push(window);
-  }
-
-  // Ids ⌊(ts − alignTo − length)/offset⌋ + 1 … ⌊(ts − alignTo)/offset⌋, computed exactly.
-  #idRange(tsMs: number): [number, number] {
-    const sinceAlign = tsMs - this.#alignMs;
-    if (Math.abs(sinceAlign) <= EXACT_LIMIT && this.#lengthMs <= EXACT_LIMIT) {
-      return [Math.floor((sinceAlign - this.#lengthMs) / this.#offsetMs) + 1, Math.floor(sinceAlign / this.#offsetMs)];
-    }
-    const exactSince = BigInt(tsMs) - BigInt(this.#alignMs);
-    const offset = BigInt(this.#offsetMs);
-    const first = Number(floorDiv(exactSince - BigInt(this.#lengthMs), offset) + 1n);
-    const last = Number(floorDiv(exactSince, offset));
-    if (!Number.isSafeInteger(first) || !Number.isSafeInteger(last)) {
-      // Only with offsetMs 1 and a timestamp ~285,000 years from alignTo.
-      throw new RangeError(`SlidingWindower: window ids for ${new Date(tsMs).toISOString()} exceed Number.MAX_SAFE_INTEGER`);
-    }
-    return [first, last];
   }
 
   // [alignTo + id·offset, … + length), saturated to the Date range.

@@ -3,7 +3,6 @@ import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import { WeirError, describe, invalidArgument } from "../../errors.js";
 import { isPromiseLike } from "../../types.js";
-import { LF, CR } from "./reader.js";
 
 /** Calls `getFsId` once, when first needed (a file source's directory may not exist on every worker), and checks its result. */
 export class LazyFsId {

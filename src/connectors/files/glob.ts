@@ -1,7 +1,7 @@
 // Local-file connectors: Globs: `*` and `?` within one path segment, `[…]` classes (`!` or `^` negates), `**` as a whole segment for any depth.
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
-import { isFile, isDirectory } from "./checks.js";
+import { isFile } from "./checks.js";
 
 export interface CompiledGlob {
   regex: RegExp;
