@@ -42,6 +42,22 @@ export async function createTopic(brokers: string[], topic: string, numPartition
   }
 }
 
+/** Deletes a topic and waits until the broker no longer lists it. */
+export async function deleteTopic(brokers: string[], topic: string): Promise<void> {
+  const admin = kafka(brokers).admin();
+  await admin.connect();
+  try {
+    await admin.deleteTopics({ topics: [topic] });
+    const deadline = Date.now() + 30_000;
+    while ((await admin.listTopics()).includes(topic)) {
+      if (Date.now() > deadline) throw new Error(`topic ${topic} is still listed 30 s after its deletion`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Produces with a plain kafkajs producer (independent of weir's sink), in requests of `chunk` messages. */
 export async function produce(brokers: string[], topic: string, messages: Message[], chunk = 2000): Promise<void> {
   const producer = kafka(brokers).producer();

@@ -4,7 +4,7 @@ import { KafkaSink } from "../src/connectors/kafka/sink.js";
 import { KafkaSource } from "../src/connectors/kafka/source.js";
 import { toSink } from "../src/connectors/kafka/message.js";
 import type { KafkaSinkMessage, KafkaSourceMessage } from "../src/connectors/kafka/types.js";
-import { createTopic, readAllParts, uniqueTopic } from "./kafka.helpers.js";
+import { createTopic, deleteTopic, readAllParts, uniqueTopic } from "./kafka.helpers.js";
 
 const brokers = inject("kafkaBrokers");
 
@@ -91,6 +91,30 @@ describe("writing", () => {
     } finally {
       await part.close();
     }
+  });
+
+  test("a request retried after another topic's partition failed does not write the succeeded partition twice", async () => {
+    // kafkajs retries a whole produce request when any partition in it fails, so a partition that succeeded the first
+    // time is sent again; only an idempotent producer lets the broker drop the repeat. Deleting a topic the producer
+    // has cached metadata for makes its partition fail once (UNKNOWN_TOPIC_OR_PARTITION, retriable) while the
+    // other topic's partition, in the same request, succeeds.
+    const kept = uniqueTopic("idem-kept");
+    const deleted = uniqueTopic("idem-deleted");
+    await createTopic(brokers, kept, 1);
+    await createTopic(brokers, deleted, 1);
+    const both = (n: number): KafkaSinkMessage[] => [
+      { key: null, value: Buffer.from(`kept-${n}`), topic: kept },
+      { key: null, value: Buffer.from(`deleted-${n}`), topic: deleted },
+    ];
+    const part = await new KafkaSink(brokers, null).build("f.out", 0, 1);
+    try {
+      await part.writeBatch(both(0));
+      await deleteTopic(brokers, deleted);
+      await part.writeBatch(both(1));
+    } finally {
+      await part.close();
+    }
+    expect((await readTopic(kept)).map((m) => String(m.value))).toEqual(["kept-0", "kept-1"]);
   });
 
   test("a large batch is split into requests the broker accepts, in order", async () => {

@@ -41,9 +41,16 @@ export function consumerConfig(
   };
 }
 
-/** The producer config of a sink partition: weir's defaults, then `producerConfig`. */
+/**
+ * The producer config of a sink partition: weir's defaults, then `producerConfig`.
+ *
+ * Idempotent by default: kafkajs retries a whole produce request when any partition in it fails, re-sending the
+ * partitions that had already succeeded; with a producer id and sequence numbers the broker drops those repeats.
+ * (kafkajs then requires `acks: -1`, which `writeBatch` uses.)
+ */
 export function producerConfig(user: Partial<ProducerConfig> = {}): ProducerConfig {
   return {
+    idempotent: true,
     ...user,
     retry: { ...DEFAULT_RETRY, ...user.retry },
   };
