@@ -24,10 +24,43 @@ describe("exchange codec", () => {
   it("round-trips 2,000 random batches exactly as v8.serialize does (fixed seed)", () => {
     fc.assert(fc.property(fc.array(tree, { maxLength: 20 }), (items) => {
       const bytes = encodeBatch(items, "s");
-      expect(bytes[0]).toBe(0x01); // took the fast path
+      expect([0x01, 0x02]).toContain(bytes[0]); // took a fast path (keyed if every item happens to be a [string, value] pair)
       // toStrictEqual tells holes from undefined and -0 from 0.
       expect(decodeBatch(bytes, "s")).toStrictEqual(viaV8(items));
     }), { numRuns: 2000, seed: 20261125 });
+  });
+
+  it("round-trips 1,000 random keyed batches ([key, value] pairs) through the keyed format (fixed seed)", () => {
+    // Few distinct keys, so keys repeat; values often hold their item's key or another item's.
+    const key = fc.constantFrom("a", "b", "", "é€", "\ud800", "k".repeat(40));
+    const value = fc.oneof(tree, key, fc.tuple(key, tree), fc.record({ id: key, v: tree }));
+    fc.assert(fc.property(fc.array(fc.tuple(key, value), { minLength: 1, maxLength: 20 }), (items) => {
+      const bytes = encodeBatch(items, "s");
+      expect(bytes[0]).toBe(0x02);
+      expect(decodeBatch(bytes, "s")).toStrictEqual(viaV8(items));
+    }), { numRuns: 1000, seed: 20261126 });
+  });
+
+  it("a batch that stops being keyed part-way, or whose pairs have holes, takes the plain format and round-trips", () => {
+    // eslint-disable-next-line no-sparse-arrays
+    for (const items of [[["k", 1], ["k", 2], "not a pair"], [["k", 1], ["k", 2, 3]], [["k", 1], [1, "k"]], [["k", 1], ["k", ,]]]) {
+      const bytes = encodeBatch(items, "s");
+      expect(bytes[0]).toBe(0x01);
+      expect(decodeBatch(bytes, "s")).toStrictEqual(viaV8(items));
+    }
+    // A non-plain value inside a pair sends the whole batch through v8, as for plain batches.
+    const withMap = [["k", new Map([[1, 2]])]];
+    expect(encodeBatch(withMap, "s")[0]).toBe(0xff);
+    expect(roundTrip(withMap)).toStrictEqual(viaV8(withMap));
+  });
+
+  it("a keyed batch writes each distinct key's text once", () => {
+    const keyText = "a-rather-long-key-".repeat(8);
+    const one = encodeBatch([[keyText, 1]], "s").length;
+    const many = encodeBatch(Array.from({ length: 100 }, (_, i) => [keyText, i]), "s").length;
+    // 99 more items cost their tags, numbers and key indexes (≈ 13 bytes each), not 99 more copies of the key.
+    expect(many - one).toBeLessThan(99 * 20);
+    expect(roundTrip([[keyText, [keyText, 1]], [keyText, keyText]])).toStrictEqual([[keyText, [keyText, 1]], [keyText, keyText]]);
   });
 
   it("keeps holes, -0, NaN, lone surrogates, invalid Dates, and __proto__ and constructor keys", () => {

@@ -7,13 +7,24 @@
 // BigInt, typed arrays, class instances, nesting deeper than MAX_DEPTH, e.g. a cycle) sends the whole batch
 // through v8.serialize, as API.md §1 says. One difference: an object referenced twice in a fast batch
 // arrives as two equal copies (v8.serialize keeps the identity).
+//
+// Keyed batches (every item a `[key: string, value]` pair, what key-routed edges carry) take a variant of the
+// fast path: each distinct key is written once per batch and then referenced by index, and a string inside a
+// value equal to its item's key (an item keyed by one of its own fields) is a one-tag back-reference. Decoding
+// then allocates one string per distinct key instead of one per occurrence, and downstream `Map` lookups reuse
+// its cached hash.
 import v8 from "node:v8";
 import { WeirError } from "../errors.js";
 
 const FAST = 0x01; // v8.serialize output starts with 0xff
+const FAST_KEYED = 0x02;
 const MAX_DEPTH = 64;
 
 const T_UNDEFINED = 0, T_NULL = 1, T_FALSE = 2, T_TRUE = 3, T_NUMBER = 4, T_STRING = 5, T_ARRAY = 6, T_OBJECT = 7, T_DATE = 8, T_HOLE = 9;
+/** Keyed batches only: a string equal to the current item's key. */
+const T_ITEM_KEY = 10;
+/** In a keyed batch's lens column, a key's entry with this bit set is a new key of the given length; else a key index. */
+const NEW_KEY = 0x80000000;
 
 /** Thrown inside the fast encoder for a value it does not take; the batch goes through v8 instead. */
 const UNSUPPORTED = Symbol("unsupported");
@@ -24,6 +35,11 @@ let nums = new Float64Array(1024);
 let lens = new Uint32Array(1024);
 let nTags = 0, nNums = 0, nLens = 0;
 let blob = "";
+// Keyed batches: the item being written's key ("" outside keyed encoding: then no string matches it by mistake,
+// since write() only compares when keyed is set) and the batch's key dictionary.
+let keyed = false;
+let itemKey = "";
+const keyIndex = new Map<string, number>();
 
 function tag(t: number): void {
   if (nTags === tags.length) tags = grow(tags, new Uint8Array(tags.length * 2));
@@ -45,6 +61,10 @@ function grow<A extends Uint8Array | Float64Array | Uint32Array>(old: A, bigger:
 function write(x: unknown, depth: number): void {
   switch (typeof x) {
     case "string":
+      if (keyed && x === itemKey) {
+        tag(T_ITEM_KEY);
+        return;
+      }
       tag(T_STRING);
       len(x.length);
       blob += x;
@@ -103,11 +123,52 @@ function write(x: unknown, depth: number): void {
 
 const NOT_LATIN1 = /[^\x00-\xff]/;
 
-function encodeFast(items: unknown[]): Buffer | undefined {
-  nTags = nNums = nLens = 0;
-  blob = "";
+/** An item a keyed batch can hold: a plain `[string, value]` pair. */
+function isKeyedPair(x: unknown): x is [string, unknown] {
+  return Array.isArray(x) && x.length === 2 && typeof x[0] === "string" && Object.getPrototypeOf(x) === Array.prototype && 1 in x;
+}
+
+/** Writes a keyed batch: per item, the key (an index, or a new key's length and text) and the value; false: not keyed. */
+function writeKeyed(items: unknown[]): boolean {
+  keyed = true;
   try {
-    write(items, 0);
+    len(items.length);
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      if (!isKeyedPair(item)) return false;
+      const key = item[0];
+      const index = keyIndex.get(key);
+      if (index === undefined) {
+        keyIndex.set(key, keyIndex.size);
+        len(NEW_KEY | key.length);
+        blob += key;
+      } else {
+        len(index);
+      }
+      itemKey = key;
+      write(item[1], 2); // the depth it has in a plain batch
+    }
+    return true;
+  } finally {
+    keyed = false;
+    itemKey = "";
+    keyIndex.clear();
+  }
+}
+
+function encodeFast(items: unknown[]): Buffer | undefined {
+  let format = FAST;
+  try {
+    nTags = nNums = nLens = 0;
+    blob = "";
+    // (items of any length hole-free: a sparse batch is not keyed)
+    if (items.length > 0 && isKeyedPair(items[0]) && writeKeyed(items)) {
+      format = FAST_KEYED;
+    } else {
+      nTags = nNums = nLens = 0;
+      blob = "";
+      write(items, 0);
+    }
   } catch (e) {
     blob = ""; // do not keep a large text alive between batches
     if (e === UNSUPPORTED) return undefined;
@@ -123,7 +184,7 @@ function encodeFast(items: unknown[]): Buffer | undefined {
   const tagsAt = lensAt + nLens * 4;
   const textAt = tagsAt + nTags;
   const out = Buffer.allocUnsafe(textAt + textBytes);
-  out[0] = FAST;
+  out[0] = format;
   out[1] = wide ? 1 : 0;
   out[2] = 0;
   out[3] = 0;
@@ -145,6 +206,7 @@ let rNums: Float64Array = nums;
 let rLens: Uint32Array = lens;
 let rText = "";
 let ti = 0, ni = 0, li = 0, si = 0;
+let rItemKey = "";
 
 function readString(): string {
   const n = rLens[li++]!;
@@ -186,6 +248,7 @@ function read(): unknown {
       return o;
     }
     case T_DATE: return new Date(rNums[ni++]!);
+    case T_ITEM_KEY: return rItemKey;
     default: throw new Error(`corrupt batch: unknown tag ${rTags[ti - 1]}`);
   }
 }
@@ -202,10 +265,32 @@ function decodeFast(bytes: Buffer): unknown[] {
   rText = bytes.toString(bytes[1] === 1 ? "utf16le" : "latin1", textAt, textAt + textBytes);
   ti = ni = li = si = 0;
   try {
-    return read() as unknown[];
+    return bytes[0] === FAST_KEYED ? readKeyed() : read() as unknown[];
   } finally {
     rText = "";
+    rItemKey = "";
   }
+}
+
+function readKeyed(): unknown[] {
+  const n = rLens[li++]!;
+  const keys: string[] = [];
+  const items: unknown[] = [];
+  for (let i = 0; i < n; i++) {
+    const entry = rLens[li++]!;
+    let key: string;
+    if (entry >= NEW_KEY) {
+      const length = entry - NEW_KEY;
+      key = rText.substring(si, si + length);
+      si += length;
+      keys.push(key);
+    } else {
+      key = keys[entry]!;
+    }
+    rItemKey = key;
+    items.push([key, read()]);
+  }
+  return items;
 }
 
 export function encodeBatch(items: unknown[], stepId: string): Buffer {
@@ -218,7 +303,7 @@ export function encodeBatch(items: unknown[], stepId: string): Buffer {
 
 export function decodeBatch(bytes: Buffer, stepId: string): unknown[] {
   try {
-    return bytes[0] === FAST ? decodeFast(bytes) : (v8.deserialize(bytes) as unknown[]);
+    return bytes[0] === FAST || bytes[0] === FAST_KEYED ? decodeFast(bytes) : (v8.deserialize(bytes) as unknown[]);
   } catch (e) {
     throw new WeirError("SERIALIZATION", `could not deserialise a batch arriving at step '${stepId}': ${(e as Error).message}`, { cause: e, stepId });
   }

@@ -110,6 +110,10 @@ export class SlidingWindowerLogic implements WindowerLogic<SlidingWindowerState>
   readonly #open = new Map<number, OpenWindow>();
   readonly #byClose = new MinHeap<OpenWindow>((a, b) => a.id < b.id);
   #seq = 0;
+  // The ids the last openRangeMs opened (or found open), while none of them has closed: consecutive values of a key
+  // usually fall in the same windows, and then skip the per-id lookups. Empty (NaN) until set.
+  #knownOpenFirst = NaN;
+  #knownOpenLast = NaN;
 
   constructor(lengthMs: number, offsetMs: number, alignMs: number, resume: unknown) {
     this.#lengthMs = lengthMs;
@@ -144,7 +148,10 @@ export class SlidingWindowerLogic implements WindowerLogic<SlidingWindowerState>
 
   openRangeMs(tsMs: number): void {
     this.lateRangeMs(tsMs);
+    if (this.firstId === this.#knownOpenFirst && this.lastId === this.#knownOpenLast) return;
     for (let id = this.firstId; id <= this.lastId; id++) if (!this.#open.has(id)) this.#openWindow(id);
+    this.#knownOpenFirst = this.firstId;
+    this.#knownOpenLast = this.lastId;
   }
 
   // Ids ⌊(ts − alignTo − length)/offset⌋ + 1 … ⌊(ts − alignTo)/offset⌋, computed exactly, into firstId…lastId
@@ -183,6 +190,7 @@ export class SlidingWindowerLogic implements WindowerLogic<SlidingWindowerState>
     for (let top = this.#byClose.peek(); top !== undefined && top.closeMs <= watermarkMs; top = this.#byClose.peek()) {
       this.#byClose.pop();
       this.#open.delete(top.id);
+      if (top.id >= this.#knownOpenFirst && top.id <= this.#knownOpenLast) this.#knownOpenFirst = this.#knownOpenLast = NaN;
       closing.push(top);
     }
     closing.sort((a, b) => a.seq - b.seq);
