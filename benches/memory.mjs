@@ -3,7 +3,7 @@
 // (2) memory per live key: peak RSS with 100,000 and 1,000,000 live keys of countFinal, countWindow and statefulMap
 // (every key's state stays until EOF), bytes per key = ΔRSS ÷ 900,000.
 //
-//   node benches/memory.mjs        # ≈ 2 min; prints two markdown tables. `weir -w 1` everywhere, GNU time for peak RSS.
+//   node benches/memory.mjs        # ≈ 3 min; prints two markdown tables. `weir -w 1` everywhere, GNU time for peak RSS.
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,7 +19,7 @@ function run(spec) {
 }
 
 const growth = [
-  ["stateless", 90_000_000], ["wordcount", 800_000], ["windowed", 1_000_000],
+  ["stateless", 90_000_000], ["wordcount", 8_000_000], ["windowed", 10_000_000],
 ].map(([w, n]) => {
   const small = run(`benches/workloads/weir_flows.ts:${w}(${n / 10})`);
   const big = run(`benches/workloads/weir_flows.ts:${w}(${n})`);

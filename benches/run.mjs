@@ -296,7 +296,7 @@ export function measure(commands, timeoutS) {
 }
 
 /** Merges the JSON result lines of one run into { checksum, selfS } or throws. */
-function mergeLines(lines, workload, n) {
+export function mergeLines(lines, workload, n) {
   const objs = [];
   for (const l of lines) {
     let o;
