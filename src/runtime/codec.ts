@@ -200,6 +200,10 @@ function encodeFast(items: unknown[]): Buffer | undefined {
   return out;
 }
 
+// Decoder scratch columns, grown as needed (decoding never re-enters either).
+let decNums = new Float64Array(1024);
+let decLens = new Uint32Array(1024);
+
 // Decoder state for the batch being read.
 let rTags: Uint8Array = tags;
 let rNums: Float64Array = nums;
@@ -256,11 +260,14 @@ function read(): unknown {
 function decodeFast(bytes: Buffer): unknown[] {
   const nT = bytes.readUInt32LE(4), nN = bytes.readUInt32LE(8), nL = bytes.readUInt32LE(12), textBytes = bytes.readUInt32LE(16);
   const numsAt = 24, lensAt = numsAt + nN * 8, tagsAt = lensAt + nL * 4, textAt = tagsAt + nT;
-  // Copies into aligned arrays (the received Buffer's offset need not be aligned).
-  rNums = new Float64Array(nN);
-  Buffer.from(rNums.buffer).set(bytes.subarray(numsAt, lensAt));
-  rLens = new Uint32Array(nL);
-  Buffer.from(rLens.buffer).set(bytes.subarray(lensAt, tagsAt));
+  // Copies into aligned scratch arrays (the received Buffer's offset need not be aligned), reused by every batch of
+  // this thread: a fresh pair per batch would be two more off-heap allocations per batch.
+  if (decNums.length < nN) decNums = new Float64Array(Math.max(nN, decNums.length * 2));
+  if (decLens.length < nL) decLens = new Uint32Array(Math.max(nL, decLens.length * 2));
+  new Uint8Array(decNums.buffer, 0, nN * 8).set(bytes.subarray(numsAt, lensAt));
+  new Uint8Array(decLens.buffer, 0, nL * 4).set(bytes.subarray(lensAt, tagsAt));
+  rNums = decNums;
+  rLens = decLens;
   rTags = bytes.subarray(tagsAt, textAt);
   rText = bytes.toString(bytes[1] === 1 ? "utf16le" : "latin1", textAt, textAt + textBytes);
   ti = ni = li = si = 0;
