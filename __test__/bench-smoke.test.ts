@@ -1,6 +1,7 @@
 // Smoke test of the benchmark flows (benches/workloads/weir_flows.ts, weir_scaling.ts): each runs
 // at a tiny N through runModule with 1 and 2 worker threads, and the merged digests of all workers
 // must equal expectations computed here without weir. No Bytewax, no timing.
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -97,4 +98,21 @@ it("the closed-form stateless checksum agrees with a direct computation", () => 
     for (let b = part.nextBatch(); b !== null; b = part.nextBatch()) d.addBatch((b as number[]).map((x) => x * 2).filter((x) => x % 3 !== 0));
   }
   expect(C.checksumOf("stateless", d.fields())).toBe(statelessExpected(n));
+});
+
+it("ceiling.mjs runs its three configurations at a tiny N, -w 1 and -w 2 agreeing on the checksum", () => {
+  const root = new URL("..", import.meta.url);
+  const out = path.join(tmp, "ceiling.json");
+  const r = spawnSync(process.execPath, ["benches/ceiling.mjs"], {
+    cwd: root, encoding: "utf8", env: { ...process.env, BENCH_RUNS: "1", BENCH_SCALE: "0.001", BENCH_OUT: out }, timeout: 120_000,
+  });
+  expect(r.status, r.stderr).toBe(0);
+  expect(r.stdout).toMatch(/Ceiling \(1 process ÷ the independent pair\): \*\*\d+\.\d\d×\*\*/);
+  const res = JSON.parse(readFileSync(out, "utf8")) as { n: number; runs: { config: string; ok: boolean; checksums: string[] }[] };
+  expect(res.n).toBe(10_000);
+  expect(res.runs.map((x) => [x.config, x.ok, x.checksums.length])).toEqual([["1w", true, 1], ["pair", true, 2], ["2w", true, 1]]);
+  // The pair's halves each ran windowed(N/2): same generator, same checksum as each other.
+  const pair = res.runs.find((x) => x.config === "pair")!;
+  expect(pair.checksums[0]).toBe(pair.checksums[1]);
+  expect(res.runs.find((x) => x.config === "1w")!.checksums[0]).toBe(windowedExpected(10_000));
 });
