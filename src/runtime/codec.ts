@@ -161,7 +161,7 @@ function encodeFast(items: unknown[]): Buffer | undefined {
   try {
     nTags = nNums = nLens = 0;
     blob = "";
-    // (items of any length hole-free: a sparse batch is not keyed)
+    // Keyed if the first item is a pair; a later item that is not sends the batch back to the plain format.
     if (items.length > 0 && isKeyedPair(items[0]) && writeKeyed(items)) {
       format = FAST_KEYED;
     } else {
