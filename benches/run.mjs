@@ -18,6 +18,8 @@
 //                           it runs when weir is built and BENCH_WORKLOADS/BENCH_ENGINES allow weir
 //   BENCH_KAFKA=0|1         [kafka.mjs] skip / force the Kafka → weir → Kafka benchmark (starts its own
 //                           broker; needs Java); by default as for BENCH_SCALING, skipped if Java is missing
+//   BENCH_ENGINE_RS=0|1     [engine-rs.mjs] skip / force the engine crate's criterion benchmark (cargo bench);
+//                           by default as for BENCH_SCALING
 //
 // `node benches/run.mjs --report [results.json]` re-checks and re-renders a
 // results file without running anything.
@@ -461,6 +463,7 @@ async function report(file) {
   }
   // [kafka.mjs] re-render the Kafka section too
   if (d.kafka) { a.markdown += `\n\n${(await import("./kafka.mjs")).renderKafka(d.kafka.summary, d.config.runs)}`; a.problems.push(...d.kafka.problems); }
+  if (d.engineRs) { a.markdown += `\n\n${(await import("./engine-rs.mjs")).renderEngineBench(d.engineRs.rows)}`; a.problems.push(...d.engineRs.problems); }
   Object.assign(d, { ok: a.problems.length === 0, checks: a.checks, summary: a.summary, ratios: a.ratios, problems: a.problems, markdown: a.markdown });
   writeFileSync(file, JSON.stringify(d, null, 2) + "\n");
   process.stdout.write(a.markdown + "\n");
@@ -578,6 +581,20 @@ async function main() {
   }
   // ---- [kafka.mjs] end
 
+  // The engine crate alone (criterion, no JavaScript); BENCH_ENGINE_RS=0 skips, =1 forces.
+  let engineRs = null;
+  if (env.BENCH_ENGINE_RS === "1"
+    || (env.BENCH_ENGINE_RS !== "0" && !env.BENCH_WORKLOADS && (!wantE || wantE.some((id) => id.startsWith("weir-"))))) {
+    const { runEngineBench, engineBenchAvailable } = await import("./engine-rs.mjs");
+    const a = engineBenchAvailable();
+    if (a === true) {
+      engineRs = await runEngineBench({ log });
+      problems.push(...engineRs.problems);
+      markdown += `\n\n${engineRs.markdown}`;
+    } else if (env.BENCH_ENGINE_RS === "1") throw new Error(`engine benchmark requested but unavailable: ${a}`);
+    else log(`skip engine benchmark: ${a}`);
+  }
+
   const ok = problems.length === 0;
   const results = {
     schema: 1, ok, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(),
@@ -585,6 +602,7 @@ async function main() {
     config: { runs, scale, timeoutS, engines: engines.map((e) => ({ id: e.id, group: e.group, tier: e.tier, workers: e.workers, processes: e.processes, note: e.note })), skipped, workloads: wantW, sizes: SIZES, bytewaxVersion: BYTEWAX_VERSION },
     checks, summary, ratios, problems, runs: records, scaling, markdown,
     kafka, // [kafka.mjs]
+    engineRs,
   };
   writeFileSync(outFile, JSON.stringify(results, null, 2) + "\n");
   process.stdout.write(markdown + "\n");
