@@ -116,3 +116,24 @@ it("ceiling.mjs runs its three configurations at a tiny N, -w 1 and -w 2 agreein
   expect(pair.checksums[0]).toBe(pair.checksums[1]);
   expect(res.runs.find((x) => x.config === "1w")!.checksums[0]).toBe(windowedExpected(10_000));
 });
+
+it("the engine benchmark's runner reads criterion's medians", async () => {
+  // @ts-expect-error plain JavaScript module without type declarations
+  const { parseCriterion, renderEngineBench } = await import("../benches/engine-rs.mjs");
+  const sample = [
+    "Benchmarking batches/local handles, 1 worker: Analyzing",
+    "batches/local handles, 1 worker",
+    "                        time:   [2.8340 ms 2.9828 ms 3.2066 ms]",
+    "                        thrpt:  [623.71 Melem/s 670.51 Melem/s 705.71 Melem/s]",
+    "Found 1 outliers among 10 measurements (10.00%)",
+    "exchange/8 KB bytes, every batch to the next worker/2",
+    "                        time:   [7.4514 ms 9.4195 ms 10.764 ms]",
+    "                        thrpt:  [371.62 Melem/s 424.65 Melem/s 536.81 Melem/s]",
+  ].join("\n");
+  const rows = parseCriterion(sample) as { name: string; time: string; thrpt: string }[];
+  expect(rows).toEqual([
+    { name: "batches/local handles, 1 worker", time: "2.9828 ms", thrpt: "670.51 Melem/s" },
+    { name: "exchange/8 KB bytes, every batch to the next worker/2", time: "9.4195 ms", thrpt: "424.65 Melem/s" },
+  ]);
+  expect(renderEngineBench(rows)).toContain("| batches/local handles, 1 worker | 2.9828 ms | 670.51 Melem/s |");
+});
