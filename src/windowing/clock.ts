@@ -172,7 +172,7 @@ class EventClockLogic<V> implements ClockLogic<V, EventClockState>, MsClock<V> {
   #systemTimeOfMaxEventMs: number;
   #watermarkBaseMs: number;
   // The last watermark handed out, reused while it does not move (saves a Date per item).
-  #watermark = new Date(MIN_MS);
+  #watermark: Date | undefined = undefined;
 
   constructor(config: EventClock<V>, resume: EventClockState | undefined) {
     this.#config = config;
@@ -259,7 +259,7 @@ class EventClockLogic<V> implements ClockLogic<V, EventClockState>, MsClock<V> {
   }
 
   #watermarkDate(ms: number): Date {
-    if (this.#watermark.getTime() !== ms) this.#watermark = new Date(ms);
+    if (this.#watermark === undefined || this.#watermark.getTime() !== ms) this.#watermark = new Date(ms);
     return this.#watermark;
   }
 }

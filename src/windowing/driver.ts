@@ -10,7 +10,7 @@ import type { WindowMetadata } from "./metadata.js";
 import { type MsClock, type MsWindower, hasMsLane } from "./ms-lane.js";
 import { type QueueState, WindowQueue, tsOf } from "./queue.js";
 import { type Steps, runSteps } from "./steps.js";
-import { MAX_MS, MIN_MS, isValidDate, show } from "./time.js";
+import { MAX_MS, MIN_MS, UTC_MIN, isValidDate, show } from "./time.js";
 import type { Windower, WindowerLogic } from "./windower.js";
 
 /**
@@ -91,7 +91,7 @@ export class WindowDriver<V, W, S> {
   readonly #msWindower: MsWindower | undefined;
   #watermarkMs: number;
   // Set by #timestamp: the watermark after the value just stamped.
-  #itemWatermark = new Date(MIN_MS);
+  #itemWatermark: Date = UTC_MIN; // only read (getTime), so the shared constant will do
 
   /** A driver for a new key (`resume` undefined) or one restored from `snapshot()`. */
   static build<V, W, S>(config: WindowDriverConfig<V, W, S>, resume?: WindowDriverState<V, S>): Awaitable<WindowDriver<V, W, S>> {

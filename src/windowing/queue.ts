@@ -20,13 +20,13 @@ export type QueueState<V> = [value: V, tsMs: number][];
  * in arrival order.
  */
 export class WindowQueue<V> {
-  readonly #ordered: boolean;
-  readonly #heap = new MinHeap<QueuedValue<V>>((a, b) => before(a, b) < 0);
+  // Per key: only the mode's own container (the heap's comparator is shared by all queues).
+  readonly #heap: MinHeap<QueuedValue<V>> | undefined;
   #arrivals: QueuedValue<V>[] = [];
   #seq = 0;
 
   constructor(ordered: boolean, state?: QueueState<V>) {
-    this.#ordered = ordered;
+    this.#heap = ordered ? new MinHeap<QueuedValue<V>>(queuedBefore) : undefined;
     if (state !== undefined) {
       if (!Array.isArray(state)) throw new TypeError(`window queue: invalid resume state ${show(state)}`);
       for (const [value, tsMs] of state) this.pushMs(value, tsMs);
@@ -34,7 +34,7 @@ export class WindowQueue<V> {
   }
 
   get size(): number {
-    return this.#ordered ? this.#heap.size : this.#arrivals.length;
+    return this.#heap !== undefined ? this.#heap.size : this.#arrivals.length;
   }
 
   push(value: V, ts: Date): void {
@@ -46,35 +46,36 @@ export class WindowQueue<V> {
   }
 
   #add(entry: QueuedValue<V>): void {
-    if (this.#ordered) this.#heap.push(entry);
+    if (this.#heap !== undefined) this.#heap.push(entry);
     else this.#arrivals.push(entry);
   }
 
   /** The values due at `watermarkMs`, removed from the queue in the order they are to be played. */
   takeDue(watermarkMs: number): QueuedValue<V>[] {
-    if (!this.#ordered) {
+    const heap = this.#heap;
+    if (heap === undefined) {
       if (this.#arrivals.length === 0) return NOTHING_DUE as QueuedValue<V>[];
       const due = this.#arrivals;
       this.#arrivals = [];
       return due;
     }
-    const first = this.#heap.peek();
+    const first = heap.peek();
     if (first === undefined || first.tsMs > watermarkMs) return NOTHING_DUE as QueuedValue<V>[];
     const due: QueuedValue<V>[] = [];
-    for (let top = this.#heap.peek(); top !== undefined && top.tsMs <= watermarkMs; top = this.#heap.peek()) {
+    for (let top = heap.peek(); top !== undefined && top.tsMs <= watermarkMs; top = heap.peek()) {
       due.push(top);
-      this.#heap.pop();
+      heap.pop();
     }
     return due;
   }
 
   /** In ordered mode, the waiting value with the earliest timestamp. */
   oldest(): QueuedValue<V> | undefined {
-    return this.#ordered ? this.#heap.peek() : undefined;
+    return this.#heap?.peek();
   }
 
   toState(): QueueState<V> {
-    const entries = this.#ordered ? this.#heap.sorted() : this.#arrivals;
+    const entries = this.#heap !== undefined ? this.#heap.sorted() : this.#arrivals;
     return entries.map((e) => [e.value, e.tsMs]);
   }
 }
@@ -87,6 +88,6 @@ export function tsOf<V>(entry: QueuedValue<V>): Date {
   return entry.ts ?? new Date(entry.tsMs);
 }
 
-function before<V>(a: QueuedValue<V>, b: QueuedValue<V>): number {
-  return a.tsMs - b.tsMs || a.seq - b.seq;
+function queuedBefore<V>(a: QueuedValue<V>, b: QueuedValue<V>): boolean {
+  return a.tsMs < b.tsMs || (a.tsMs === b.tsMs && a.seq < b.seq);
 }

@@ -92,6 +92,11 @@ interface OpenWindow {
   readonly closeMs: number;
 }
 
+// Shared by every key's heap (a closure per windower would cost each key one).
+function idBefore(a: OpenWindow, b: OpenWindow): boolean {
+  return a.id < b.id;
+}
+
 // Returned (never modified) when no window closes, the common case.
 const NOTHING_CLOSES: readonly [number, WindowMetadata][] = Object.freeze([]);
 
@@ -108,7 +113,7 @@ export class SlidingWindowerLogic implements WindowerLogic<SlidingWindowerState>
   readonly #alignMs: number;
   // Open windows in opening order, and the same by id: close times grow with the id, so the heap's top closes first.
   readonly #open = new Map<number, OpenWindow>();
-  readonly #byClose = new MinHeap<OpenWindow>((a, b) => a.id < b.id);
+  readonly #byClose = new MinHeap<OpenWindow>(idBefore);
   #seq = 0;
   // The ids the last openRangeMs opened (or found open), while none of them has closed: consecutive values of a key
   // usually fall in the same windows, and then skip the per-id lookups. Empty (NaN) until set.
