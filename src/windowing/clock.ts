@@ -32,6 +32,7 @@ function systemNow(): Date {
 }
 
 function sampleNow(nowGetter: () => Date): number {
+  if (nowGetter === systemNow) return Date.now(); // the default: no Date to make and check
   const now = rejectPromise("nowGetter", callUser("nowGetter", nowGetter));
   if (!isValidDate(now)) throw new ReturnFault("nowGetter", notADate(now));
   return now.getTime();
@@ -41,31 +42,38 @@ function sampleNow(nowGetter: () => Date): number {
 export class SystemClockLogic implements ClockLogic<unknown, undefined>, MsClock<unknown> {
   readonly [MS_LANE] = true as const;
   readonly #nowGetter: () => Date;
-  #now: Date;
+  #nowMs: number;
+  // The batch's time as a Date, made only when a Date is asked for (the ms lane never asks).
+  #now: Date | undefined = undefined;
   lastWatermarkMs = MIN_MS;
 
   constructor(nowGetter: () => Date = systemNow) {
     this.#nowGetter = nowGetter;
-    this.#now = new Date(sampleNow(nowGetter));
+    this.#nowMs = sampleNow(nowGetter);
   }
 
   beforeBatch(): void {
-    this.#now = new Date(sampleNow(this.#nowGetter));
+    this.#nowMs = sampleNow(this.#nowGetter);
+    this.#now = undefined;
   }
 
   onItem(_value: unknown): [Date, Date] {
-    return [this.#now, this.#now];
+    const now = this.#nowDate();
+    return [now, now];
   }
 
   stampMs(_value: unknown): number {
-    const ms = this.#now.getTime();
-    this.lastWatermarkMs = ms;
-    return ms;
+    this.lastWatermarkMs = this.#nowMs;
+    return this.#nowMs;
   }
 
   onNotify(): Date {
     this.beforeBatch();
-    return this.#now;
+    return this.#nowDate();
+  }
+
+  #nowDate(): Date {
+    return (this.#now ??= new Date(this.#nowMs));
   }
 
   onEof(): Date {
