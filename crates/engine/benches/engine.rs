@@ -7,7 +7,7 @@
 //!   timely worker per thread (as under `runModule`), 1 and 2 workers.
 //! - `store_write`: recovery snapshots: an epoch's rows (1,000 keys of 64-byte states) into a 2-partition SQLite store.
 
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -18,13 +18,13 @@ use weir_engine::{EngineWorker, Host, HostError, InputEdge, NodePlan, Packet, Pa
 const ITEMS_PER_BATCH: u64 = 1_000;
 const BATCHES_PER_WORKER: u64 = 2_000;
 
-/// Polls `batches` batches, then EOF; counts what the operator receives.
+/// Polls `batches` batches, then EOF; counts what the operator receives into `received_items`.
 struct CountingHost {
     index: u64,
     peers: u64,
     batches_left: u64,
     bytes: bool,
-    received_items: u64,
+    received_items: Arc<AtomicU64>,
 }
 
 impl Host for CountingHost {
@@ -36,10 +36,11 @@ impl Host for CountingHost {
         Ok(Reply { emits: vec![(0, Packet { dest, payload })], eof: self.batches_left == 0, ..Default::default() })
     }
     fn on_batch(&mut self, _node: u32, _port: u32, _epoch: u64, payload: Payload) -> Result<Reply, HostError> {
-        self.received_items += match payload {
+        let items = match payload {
             Payload::Local(items) => items,
             Payload::Bytes(b) => b.len() as u64 / 8,
         };
+        self.received_items.fetch_add(items, Ordering::Relaxed);
         Ok(Reply::default())
     }
     fn on_wake(&mut self, _: u32, _: u64) -> Result<Reply, HostError> {
@@ -77,9 +78,15 @@ fn run(workers: usize, exchange: bool, bytes: bool) -> u64 {
             .map(|i| {
                 scope.spawn(move || {
                     let mut worker = EngineWorker::new(communication::take_allocator(fabric, i).unwrap());
-                    let host = CountingHost { index: i as u64, peers: workers as u64, batches_left: BATCHES_PER_WORKER, bytes, received_items: 0 };
-                    let counted = Arc::new(std::sync::atomic::AtomicU64::new(0));
-                    worker.build(&plan(exchange), Box::new(Reporting { inner: host, out: Arc::clone(&counted) }), Arc::new(AtomicBool::new(false))).unwrap();
+                    let counted = Arc::new(AtomicU64::new(0));
+                    let host = CountingHost {
+                        index: i as u64,
+                        peers: workers as u64,
+                        batches_left: BATCHES_PER_WORKER,
+                        bytes,
+                        received_items: Arc::clone(&counted),
+                    };
+                    worker.build(&plan(exchange), Box::new(host), Arc::new(AtomicBool::new(false))).unwrap();
                     loop {
                         match worker.step() {
                             StepOutcome::Finished => break,
@@ -87,8 +94,7 @@ fn run(workers: usize, exchange: bool, bytes: bool) -> u64 {
                             _ => {}
                         }
                     }
-                    drop(worker);
-                    counted.load(std::sync::atomic::Ordering::Relaxed)
+                    counted.load(Ordering::Relaxed)
                 })
             })
             .collect();
@@ -97,36 +103,6 @@ fn run(workers: usize, exchange: bool, bytes: bool) -> u64 {
     communication::release(fabric);
     assert_eq!(received, workers as u64 * BATCHES_PER_WORKER * ITEMS_PER_BATCH, "every item arrives exactly once");
     received
-}
-
-/// Hands the host's count out when the worker drops it (the host itself moves into the engine).
-struct Reporting {
-    inner: CountingHost,
-    out: Arc<std::sync::atomic::AtomicU64>,
-}
-
-impl Drop for Reporting {
-    fn drop(&mut self) {
-        self.out.store(self.inner.received_items, std::sync::atomic::Ordering::Relaxed);
-    }
-}
-
-impl Host for Reporting {
-    fn poll(&mut self, node: u32, epoch: u64) -> Result<Reply, HostError> {
-        self.inner.poll(node, epoch)
-    }
-    fn on_batch(&mut self, node: u32, port: u32, epoch: u64, payload: Payload) -> Result<Reply, HostError> {
-        self.inner.on_batch(node, port, epoch, payload)
-    }
-    fn on_wake(&mut self, node: u32, epoch: u64) -> Result<Reply, HostError> {
-        self.inner.on_wake(node, epoch)
-    }
-    fn on_epoch_closed(&mut self, node: u32, epoch: u64) -> Result<Reply, HostError> {
-        self.inner.on_epoch_closed(node, epoch)
-    }
-    fn on_eof(&mut self, node: u32, epoch: u64) -> Result<Reply, HostError> {
-        self.inner.on_eof(node, epoch)
-    }
 }
 
 fn batches(c: &mut Criterion) {
