@@ -547,53 +547,32 @@ async function main() {
   const { problems, checks, summary, ratios } = analysis;
   let { markdown } = analysis;
 
-  // CPU-bound scaling (-w 1 vs -w 2): by default when weir is available and neither engines nor
-  // workloads were narrowed to exclude it; BENCH_SCALING=1 forces it, BENCH_SCALING=0 skips it.
-  let scaling = null;
-  const { runScaling, scalingAvailable } = await import("./scaling.mjs");
-  const wantScaling = env.BENCH_SCALING === "1"
-    || (env.BENCH_SCALING !== "0" && !env.BENCH_WORKLOADS && (!wantE || wantE.some((id) => id.startsWith("weir-"))));
-  if (wantScaling) {
-    const a = scalingAvailable();
-    if (a === true) {
-      scaling = await runScaling({ runs, scale, timeoutS, log });
-      problems.push(...scaling.problems);
-      markdown += `\n\n${scaling.markdown}`;
-    } else if (env.BENCH_SCALING === "1") {
-      throw new Error(`scaling benchmark requested but unavailable: ${a}`);
-    } else {
-      log(`skip scaling: ${a}`);
+  // Optional sections after the table, each with an env switch: "0" skips, "1" forces (and fails if unavailable); by
+  // default they run when neither engines nor workloads were narrowed to exclude weir.
+  const wantSection = (flag) => env[flag] === "1"
+    || (env[flag] !== "0" && !env.BENCH_WORKLOADS && (!wantE || wantE.some((id) => id.startsWith("weir-"))));
+  const section = async (flag, name, available, runIt) => {
+    if (!wantSection(flag)) return null;
+    const a = available();
+    if (a !== true) {
+      if (env[flag] === "1") throw new Error(`${name} benchmark requested but unavailable: ${a}`);
+      log(`skip ${name} benchmark: ${a}`);
+      return null;
     }
-  }
-
-  // ---- [kafka.mjs] Kafka → weir → Kafka end-to-end benchmark (own broker); BENCH_KAFKA=0 skips, =1 forces.
-  let kafka = null;
-  if (env.BENCH_KAFKA === "1"
-    || (env.BENCH_KAFKA !== "0" && !env.BENCH_WORKLOADS && (!wantE || wantE.some((id) => id.startsWith("weir-"))))) {
-    const { runKafka, kafkaAvailable } = await import("./kafka.mjs");
-    const a = kafkaAvailable();
-    if (a === true) {
-      kafka = await runKafka({ runs, scale, timeoutS, log });
-      problems.push(...kafka.problems);
-      markdown += `\n\n${kafka.markdown}`;
-    } else if (env.BENCH_KAFKA === "1") throw new Error(`kafka benchmark requested but unavailable: ${a}`);
-    else log(`skip kafka: ${a}`);
-  }
-  // ---- [kafka.mjs] end
-
-  // The engine crate alone (criterion, no JavaScript); BENCH_ENGINE_RS=0 skips, =1 forces.
-  let engineRs = null;
-  if (env.BENCH_ENGINE_RS === "1"
-    || (env.BENCH_ENGINE_RS !== "0" && !env.BENCH_WORKLOADS && (!wantE || wantE.some((id) => id.startsWith("weir-"))))) {
-    const { runEngineBench, engineBenchAvailable } = await import("./engine-rs.mjs");
-    const a = engineBenchAvailable();
-    if (a === true) {
-      engineRs = await runEngineBench({ log });
-      problems.push(...engineRs.problems);
-      markdown += `\n\n${engineRs.markdown}`;
-    } else if (env.BENCH_ENGINE_RS === "1") throw new Error(`engine benchmark requested but unavailable: ${a}`);
-    else log(`skip engine benchmark: ${a}`);
-  }
+    const res = await runIt();
+    problems.push(...res.problems);
+    markdown += `\n\n${res.markdown}`;
+    return res;
+  };
+  // CPU-bound scaling (-w 1 vs -w 2); BENCH_SCALING.
+  const scalingMod = await import("./scaling.mjs");
+  const scaling = await section("BENCH_SCALING", "scaling", scalingMod.scalingAvailable, () => scalingMod.runScaling({ runs, scale, timeoutS, log }));
+  // [kafka.mjs] Kafka → weir → Kafka end to end (own broker); BENCH_KAFKA.
+  const kafkaMod = await import("./kafka.mjs");
+  const kafka = await section("BENCH_KAFKA", "kafka", kafkaMod.kafkaAvailable, () => kafkaMod.runKafka({ runs, scale, timeoutS, log }));
+  // The engine crate alone (criterion, no JavaScript); BENCH_ENGINE_RS.
+  const engineMod = await import("./engine-rs.mjs");
+  const engineRs = await section("BENCH_ENGINE_RS", "engine", engineMod.engineBenchAvailable, () => engineMod.runEngineBench({ log }));
 
   const ok = problems.length === 0;
   const results = {
