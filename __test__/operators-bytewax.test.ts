@@ -7,6 +7,7 @@ import {
   clusterMain, Dataflow, mapDictValue, op, runMain, StatefulLogic, TestingSink, TestingSource, TimeTestingGetter, TTLCache, WeirError,
   type KeyedStream, type LogicResult, type RunResult, type Stream,
 } from "../src/index.js";
+import { KeepLastLogic } from "./keep-last-logic.js";
 
 /** Builds a flow "test_df" whose only output fills the returned array, and runs it with runMain. */
 async function runMainFlow<T>(build: (flow: Dataflow) => Stream<T>, opts: { epochIntervalMs?: number } = {}): Promise<T[]> {
@@ -382,23 +383,6 @@ function testLogic(opts: { itemTriggersNotify?: boolean; afterItem?: boolean; af
       return this.state;
     }
   };
-}
-
-/** Bytewax's KeepLastLogic: emits (previous value, value); discards when the value is "DISCARD". */
-class KeepLastLogic extends StatefulLogic<string, [string | undefined, string], string> {
-  constructor(private state: string | undefined) {
-    super();
-  }
-
-  onItem(value: string): LogicResult<[string | undefined, string]> {
-    const old = this.state;
-    this.state = value;
-    return [[[old, value]], value === "DISCARD"];
-  }
-
-  snapshot(): string {
-    return this.state!;
-  }
 }
 
 describe("test_stateful.py (without recovery)", () => {

@@ -10,6 +10,7 @@ import {
   clusterMain, Dataflow, initDbDir, op, RecoveryConfig, run, runMain, StatefulLogic, TestingSink, TestingSource,
   type KeyedStream, type LogicResult,
 } from "../src/index.js";
+import { KeepLastLogic } from "./keep-last-logic.js";
 
 const ZERO_TD = 0;
 const FIVE_TD = 5000;
@@ -218,30 +219,6 @@ class BaseTestLogic extends StatefulLogic<unknown, [string, string], string> {
   }
 
   snapshot(): string {
-    return this.state;
-  }
-}
-
-/** `KeepLastLogic`: emits `[previous, value]`, discarding when the value is "DISCARD". */
-class KeepLastLogic extends StatefulLogic<string, [string | undefined, string], string | undefined> {
-  constructor(private state: string | undefined) {
-    super();
-  }
-  onItem(value: string): LogicResult<[string | undefined, string]> {
-    const old = this.state;
-    this.state = value;
-    return [[[old, value]], value === "DISCARD"];
-  }
-  override onNotify(): LogicResult<[string | undefined, string]> {
-    return [[], StatefulLogic.RETAIN];
-  }
-  override onEof(): LogicResult<[string | undefined, string]> {
-    return [[], StatefulLogic.RETAIN];
-  }
-  override notifyAt(): undefined {
-    return undefined;
-  }
-  snapshot(): string | undefined {
     return this.state;
   }
 }
